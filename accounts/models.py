@@ -1,0 +1,125 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from .validators import USERNAME_MAX_LENGTH, validate_avatar, validate_username
+
+
+def avatar_upload_path(user, filename):
+    # A fresh random name per upload: old URLs stay cacheable forever and nobody can
+    # guess or overwrite another user's file.
+    return f"avatars/{user.pk or 'new'}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1].lower()}"
+
+
+class AccountManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+    def active(self):
+        """Accounts every read shows: not suspended, not deactivated."""
+        return self.filter(is_suspended=False, is_active=True)
+
+
+class User(AbstractUser):
+    """An account. Usernames and emails are unique whatever their case."""
+
+    username = models.CharField(
+        max_length=USERNAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_username],
+        error_messages={"unique": "That username is taken."},
+    )
+    email = models.EmailField(unique=True, error_messages={"unique": "That email address is already in use."})
+    first_name = None
+    last_name = None
+    display_name = models.CharField(max_length=50, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    avatar = models.ImageField(upload_to=avatar_upload_path, blank=True, validators=[validate_avatar])
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Written by a Celery task at most every LAST_ACTIVE_RESOLUTION_SECONDS (middleware.py).
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    is_suspended = models.BooleanField(default=False)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    # Denormalised counters, only ever changed with F() expressions in services.
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    posts_count = models.PositiveIntegerField(default=0)
+
+    REQUIRED_FIELDS = ["email"]
+
+    objects = AccountManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="That username is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="That email address is already in use.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_active_at"], name="accounts_user_last_active"),
+            models.Index(fields=["-followers_count"], name="accounts_user_most_followed"),
+        ]
+
+    def __str__(self):
+        return f"@{self.username}"
+
+    @property
+    def name(self):
+        return self.display_name or self.username
+
+
+class Report(models.Model):
+    """A user's complaint about an account (and some of its posts), for moderators."""
+
+    class Category(models.TextChoices):
+        # Mastodon's report categories, so API clients can send theirs unchanged.
+        SPAM = "spam", "Spam"
+        LEGAL = "legal", "Illegal content"
+        VIOLATION = "violation", "Breaks the rules"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        REJECTED = "rejected", "Rejected"
+
+    reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports_filed")
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports_received")
+    posts = models.ManyToManyField("posts.Post", blank=True, related_name="reports")
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    comment = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_resolved"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="accounts_report_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reporter=models.F("target")),
+                name="accounts_report_not_self",
+                violation_error_message="You cannot report yourself.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Report #{self.pk} on {self.target} ({self.status})"

@@ -1,0 +1,79 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from graph import selectors as graph_selectors
+from posts import selectors as post_selectors
+
+from . import services
+from .forms import ProfileForm, SignupForm
+from .selectors import get_visible_account
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("timeline:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        if user is not None:
+            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
+            messages.success(request, f"Welcome to socialnet, @{user.username}!")
+            return redirect("timeline:home")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_profile(request):
+    user = request.user
+    initial = {"display_name": user.display_name, "bio": user.bio}
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_profile(user, display_name=data["display_name"], bio=data["bio"], avatar=data["avatar"])
+        except ValidationError as error:
+            user.refresh_from_db()
+            for field, reasons in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, reasons)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:profile", username=user.username)
+    return render(request, "accounts/edit_profile.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def profile(request, username):
+    account = get_visible_account(username)
+    max_id = _int_or_none(request.GET.get("max_id"))
+    posts = post_selectors.author_posts(request.user, account, max_id=max_id)
+    context = {
+        "account": account,
+        "posts": posts,
+        "is_following": graph_selectors.is_following(request.user, account),
+        "next_max_id": posts[-1].id if len(posts) == post_selectors.PAGE_SIZE else None,
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+def followers(request, username):
+    account = get_visible_account(username)
+    people = graph_selectors.followers_of(account)[: graph_selectors.LIST_PAGE_SIZE]
+    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Followers"})
+
+
+def following(request, username):
+    account = get_visible_account(username)
+    people = graph_selectors.following_of(account)[: graph_selectors.LIST_PAGE_SIZE]
+    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Following"})
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Notification rows and their real-time delivery over Channels (the real-time issue)."""

@@ -1,0 +1,122 @@
+"""The one door for reading posts: what a viewer may see, pre-loaded for rendering.
+
+Every list and page starts from `visible_posts`, so a deleted, hidden or suspended
+author's post cannot leak through a view that forgot a filter.
+"""
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+
+from .models import Hashtag, Like, Post
+
+PAGE_SIZE = 20
+PAGE_SIZE_MAX = 40
+THREAD_DEPTH_MAX = 40
+THREAD_REPLIES_MAX = 500
+
+
+def visible_posts(viewer: User | None = None) -> QuerySet[Post]:
+    """Posts anyone may see, with what rendering them needs in a fixed number of queries."""
+    mention_users = User.objects.only("id", "username")
+    posts = (
+        Post.objects.filter(is_deleted=False, is_hidden=False, author__is_suspended=False)
+        # A repost shows its original, so the original must be visible too.
+        .filter(
+            Q(repost_of__isnull=True)
+            | Q(repost_of__is_deleted=False, repost_of__is_hidden=False, repost_of__author__is_suspended=False)
+        )
+        .select_related("author", "repost_of__author", "reply_to__author")
+        .prefetch_related(
+            Prefetch("mentioned_users", queryset=mention_users),
+            Prefetch("repost_of__mentioned_users", queryset=mention_users),
+        )
+    )
+    return with_viewer_state(posts, viewer)
+
+
+def with_viewer_state(posts: QuerySet[Post], viewer: User | None) -> QuerySet[Post]:
+    """Annotate whether the viewer liked / reposted each post (or its original)."""
+    if viewer is None or not viewer.is_authenticated:
+        return posts
+    liked = Like.objects.filter(user=viewer)
+    reposted = Post.objects.filter(author=viewer, is_deleted=False)
+    return posts.annotate(
+        viewer_liked=Exists(liked.filter(post=OuterRef("pk"))),
+        viewer_liked_original=Exists(liked.filter(post=OuterRef("repost_of_id"))),
+        viewer_reposted=Exists(reposted.filter(repost_of=OuterRef("pk"))),
+        viewer_reposted_original=Exists(reposted.filter(repost_of=OuterRef("repost_of_id"))),
+    )
+
+
+def get_post_for(viewer: User | None, post_id) -> Post:
+    """The post if the viewer may see it, else 404 (never 403: that would confirm it exists)."""
+    try:
+        return visible_posts(viewer).get(pk=int(post_id))
+    except (Post.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such post.") from None
+
+
+def get_own_post(viewer: User, post_id) -> Post:
+    """A post for its author to change: includes posts a moderator hid, 404 for deleted."""
+    try:
+        return Post.objects.select_related("author").get(pk=int(post_id), is_deleted=False)
+    except (Post.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such post.") from None
+
+
+def page(posts: QuerySet[Post], *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """Newest first, strictly older than `max_id`: keyset pagination on the time-sortable id."""
+    if max_id is not None:
+        posts = posts.filter(id__lt=max_id)
+    return list(posts.order_by("-id")[: max(1, min(limit, PAGE_SIZE_MAX))])
+
+
+def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+    return page(visible_posts(viewer).filter(author=author), max_id=max_id, limit=limit)
+
+
+def hashtag_posts(viewer: User | None, name: str, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+    tag = Hashtag.objects.filter(name=name.casefold()).first()
+    if tag is None:
+        return []
+    return page(visible_posts(viewer).filter(posthashtag__hashtag=tag), max_id=max_id, limit=limit)
+
+
+# Recursive walks along reply_to, bounded in depth so a pathological thread stays cheap.
+ANCESTORS_SQL = """
+    WITH RECURSIVE walk(depth, id) AS (
+        SELECT 0, %(start)s::bigint
+        UNION ALL
+        SELECT w.depth + 1, p.reply_to_id FROM posts_post p JOIN walk w ON p.id = w.id
+        WHERE p.reply_to_id IS NOT NULL AND w.depth < %(depth)s
+    )
+    SELECT id FROM walk WHERE depth > 0
+"""
+DESCENDANTS_SQL = """
+    WITH RECURSIVE walk(depth, id) AS (
+        SELECT 0, %(start)s::bigint
+        UNION ALL
+        SELECT w.depth + 1, p.id FROM posts_post p JOIN walk w ON p.reply_to_id = w.id
+        WHERE w.depth < %(depth)s
+    )
+    SELECT id FROM walk WHERE depth > 0 LIMIT %(limit)s
+"""
+
+
+def thread_of(viewer: User | None, post: Post) -> tuple[list[Post], list[Post]]:
+    """(ancestors oldest first, replies oldest first) of a post, as far as the viewer may see."""
+    ancestor_ids = _ids(ANCESTORS_SQL, post.pk)
+    descendant_ids = _ids(DESCENDANTS_SQL, post.pk)
+    visible = visible_posts(viewer).in_bulk(ancestor_ids + descendant_ids)
+    ancestors = [visible[i] for i in sorted(ancestor_ids) if i in visible]
+    replies = [visible[i] for i in sorted(descendant_ids) if i in visible]
+    return ancestors, replies
+
+
+def _ids(sql: str, start_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": start_id, "depth": THREAD_DEPTH_MAX, "limit": THREAD_REPLIES_MAX})
+        return [row[0] for row in cursor.fetchall()]

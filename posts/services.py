@@ -1,0 +1,158 @@
+"""Every write to posts, likes, mentions and hashtags goes through here.
+
+Callers get a ValidationError (bad input, with the reason) or a PermissionDenied (not
+theirs to change); in both cases nothing was written.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import change_counter
+from socialnet.ids import next_id_at
+
+from . import text as post_text
+from .models import POST_ID_SEQUENCE, Hashtag, Like, Mention, Post, PostHashtag
+
+
+def validate_post_text(text: str) -> None:
+    if not text or not text.strip():
+        raise ValidationError("A post cannot be empty.", code="empty")
+    count, limit = post_text.character_count(text), settings.POST_MAX_CHARS
+    if count > limit:
+        raise ValidationError(
+            f"Posts are at most {limit} characters; this one has {count}.", code="too_long", params={"count": count}
+        )
+
+
+def create_post(author: User, text: str, *, reply_to: Post | None = None, created_at: datetime | None = None) -> Post:
+    """Publish a post (or a reply). `created_at` backdates it, for imports and demo data."""
+    _check_can_write(author)
+    validate_post_text(text)
+    if reply_to is not None:
+        _check_can_interact(reply_to, "reply to")
+    with transaction.atomic():
+        post = Post(author=author, text=text, reply_to=reply_to)
+        if created_at is not None:
+            post.id, post.created_at = next_id_at(POST_ID_SEQUENCE, created_at), created_at
+        post.save(force_insert=True)
+        _link_mentions_and_hashtags(post)
+        change_counter(author.pk, "posts_count", +1)
+        if reply_to is not None:
+            Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
+    return post
+
+
+def edit_post(actor: User, post: Post, text: str) -> Post:
+    _check_is_author(actor, post, "edit")
+    if post.is_hidden:
+        raise PermissionDenied("A moderator has hidden this post; it cannot be edited.")
+    if post.is_repost:
+        raise ValidationError("A repost has no text to edit.", code="repost_not_editable")
+    validate_post_text(text)
+    with transaction.atomic():
+        post.text, post.edited_at = text, timezone.now()
+        post.save(update_fields=["text", "edited_at"])
+        post.mentions.all().delete()
+        PostHashtag.objects.filter(post=post).delete()
+        _link_mentions_and_hashtags(post)
+    return post
+
+
+def delete_post(actor: User, post: Post) -> bool:
+    """Soft-delete a post of the actor's; returns False if it was already deleted."""
+    _check_is_author(actor, post, "delete")
+    with transaction.atomic():
+        deleted = Post.objects.filter(pk=post.pk, is_deleted=False).update(is_deleted=True, deleted_at=timezone.now())
+        if not deleted:
+            return False
+        change_counter(post.author_id, "posts_count", -1)
+        if post.is_repost:
+            parent_id, counter = post.repost_of_id, "reposts_count"
+        else:
+            parent_id, counter = post.reply_to_id, "replies_count"
+        if parent_id is not None:
+            Post.objects.filter(pk=parent_id, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
+    post.refresh_from_db(fields=["is_deleted", "deleted_at"])
+    return True
+
+
+def repost(user: User, post: Post) -> Post:
+    """Repost `post` (or, for a repost, its original). Reposting twice returns the first."""
+    _check_can_write(user)
+    original = post.repost_of if post.is_repost else post
+    _check_can_interact(original, "repost")
+    existing = _live_repost(user, original)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            shared = Post.objects.create(author=user, repost_of=original, text="")
+            change_counter(user.pk, "posts_count", +1)
+            Post.objects.filter(pk=original.pk).update(reposts_count=F("reposts_count") + 1)
+    except IntegrityError:
+        # A concurrent request reposted it first: the unique constraint kept one.
+        return _live_repost(user, original)
+    return shared
+
+
+def unrepost(user: User, post: Post) -> bool:
+    original = post.repost_of if post.is_repost else post
+    shared = _live_repost(user, original)
+    return delete_post(user, shared) if shared is not None else False
+
+
+def like(user: User, post: Post) -> bool:
+    """Like a post; returns False if the user already did (nothing changes)."""
+    _check_can_write(user)
+    _check_can_interact(post, "like")
+    with transaction.atomic():
+        _, created = Like.objects.get_or_create(user=user, post=post)
+        if created:
+            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
+    return created
+
+
+def unlike(user: User, post: Post) -> bool:
+    with transaction.atomic():
+        deleted, _ = Like.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk, likes_count__gt=0).update(likes_count=F("likes_count") - 1)
+    return bool(deleted)
+
+
+def _live_repost(user: User, original: Post) -> Post | None:
+    return Post.objects.filter(author=user, repost_of=original, is_deleted=False).first()
+
+
+def _link_mentions_and_hashtags(post: Post) -> None:
+    usernames = [name.lower() for name in post_text.extract_mentions(post.text)]
+    if usernames:
+        mentioned = User.objects.active().annotate(lower_name=Lower("username")).filter(lower_name__in=usernames)
+        Mention.objects.bulk_create([Mention(post=post, user=user) for user in mentioned], ignore_conflicts=True)
+    tag_names = post_text.extract_hashtags(post.text)
+    if tag_names:
+        Hashtag.objects.bulk_create([Hashtag(name=name) for name in tag_names], ignore_conflicts=True)
+        tags = Hashtag.objects.filter(name__in=tag_names)
+        PostHashtag.objects.bulk_create([PostHashtag(post=post, hashtag=tag) for tag in tags], ignore_conflicts=True)
+
+
+def _check_can_write(user: User) -> None:
+    if user.is_suspended or not user.is_active:
+        raise PermissionDenied("Your account is suspended.")
+
+
+def _check_is_author(actor: User, post: Post, action: str) -> None:
+    if post.author_id != actor.pk:
+        raise PermissionDenied(f"You can only {action} your own posts.")
+
+
+def _check_can_interact(post: Post, action: str) -> None:
+    if not post.is_visible or post.author.is_suspended:
+        raise ValidationError(f"You cannot {action} this post: it is no longer available.", code="post_unavailable")

@@ -1,0 +1,114 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import PostForm
+
+
+@login_required
+@require_POST
+def create(request):
+    """Publish from any compose box; on a refusal, show the box again with the reason."""
+    form = PostForm(request.POST)
+    reply_to = selectors.get_post_for(request.user, request.POST["reply_to"]) if request.POST.get("reply_to") else None
+    if form.is_valid():
+        try:
+            post = services.create_post(request.user, form.cleaned_data["text"], reply_to=reply_to)
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, "Posted.")
+            return _back(request, default=post_url(post))
+    context = {"form": form, "reply_to": reply_to}
+    return render(request, "posts/compose.html", context, status=400)
+
+
+def detail(request, post_id):
+    post = selectors.get_post_for(request.user, post_id)
+    ancestors, replies = selectors.thread_of(request.user, post)
+    form = PostForm(initial={"text": f"@{post.author.username} "}) if request.user.is_authenticated else None
+    context = {"post": post, "ancestors": ancestors, "replies": replies, "form": form}
+    return render(request, "posts/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, post_id):
+    post = selectors.get_own_post(request.user, post_id)
+    form = PostForm(request.POST or None, initial={"text": post.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_post(request.user, post, form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, "Post updated.")
+            return redirect(post_url(post))
+    return render(request, "posts/edit.html", {"post": post, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def delete(request, post_id):
+    post = selectors.get_own_post(request.user, post_id)
+    services.delete_post(request.user, post)
+    messages.success(request, "Post deleted.")
+    return redirect("timeline:home")
+
+
+@login_required
+@require_POST
+def like(request, post_id):
+    return _act(request, post_id, services.like)
+
+
+@login_required
+@require_POST
+def unlike(request, post_id):
+    return _act(request, post_id, services.unlike)
+
+
+@login_required
+@require_POST
+def repost(request, post_id):
+    return _act(request, post_id, services.repost)
+
+
+@login_required
+@require_POST
+def unrepost(request, post_id):
+    return _act(request, post_id, services.unrepost)
+
+
+def hashtag(request, name):
+    max_id = request.GET.get("max_id")
+    posts = selectors.hashtag_posts(request.user, name, max_id=int(max_id) if max_id and max_id.isdigit() else None)
+    next_max_id = posts[-1].id if len(posts) == selectors.PAGE_SIZE else None
+    return render(request, "posts/hashtag.html", {"name": name.casefold(), "posts": posts, "next_max_id": next_max_id})
+
+
+def post_url(post):
+    from django.urls import reverse
+
+    return reverse("posts:detail", args=[post.pk])
+
+
+def _act(request, post_id, action):
+    post = selectors.get_post_for(request.user, post_id)
+    try:
+        action(request.user, post)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _back(request, default=post_url(post))
+
+
+def _back(request, *, default):
+    """Return to the page the form was on (only ever a page of this site)."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)

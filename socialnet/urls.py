@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+
+def healthz(request):
+    """Liveness for load balancers and docker-compose: the process answers."""
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("graph.urls")),
+    path("", include("posts.urls")),
+    path("", include("timeline.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Avatars are re-encoded on upload (accounts.services.reencode_avatar), so serving
+    # them from the app is safe; a big deployment serves MEDIA_ROOT from a proxy or CDN.
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns += [re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

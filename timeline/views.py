@@ -1,0 +1,15 @@
+from django.shortcuts import redirect, render
+
+from posts.forms import PostForm
+from posts.selectors import PAGE_SIZE
+
+from .selectors import pull_home_timeline
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    max_id = request.GET.get("max_id")
+    posts = pull_home_timeline(request.user, max_id=int(max_id) if max_id and max_id.isdigit() else None)
+    next_max_id = posts[-1].id if len(posts) == PAGE_SIZE else None
+    return render(request, "timeline/home.html", {"posts": posts, "form": PostForm(), "next_max_id": next_max_id})
