@@ -1,0 +1,73 @@
+"""Real processes for tests whose path crosses a process boundary (Celery worker, ASGI).
+
+A child process cannot see rows inside a test's transaction, so tests using these need
+`transactional_db`; the child is pointed at the test database and the test's Redis
+key prefix through the same environment variables production uses.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_environment(redis_key_prefix: str) -> dict[str, str]:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    database_url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_key_prefix,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@contextmanager
+def celery_worker(redis_key_prefix: str, *, ready_timeout: float = 60.0):
+    """Run `celery worker` until the block ends; yields the process."""
+    command = [sys.executable, "-m", "celery", "-A", "socialnet", "worker", "--pool=solo", "--loglevel=INFO"]
+    log_path = ROOT / ".local" / f"test-worker-{os.getpid()}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w+") as log:
+        worker = subprocess.Popen(command, cwd=ROOT, env=child_environment(redis_key_prefix), stdout=log, stderr=log)
+        try:
+            _wait_for_line(log_path, "ready.", worker, ready_timeout)
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+def _wait_for_line(log_path: Path, marker: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker in log_path.read_text():
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.1)
+    raise TimeoutError(f"worker not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
+
+
+def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; return that, or fail loudly."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
