@@ -35,7 +35,7 @@ def test_follow_and_unfollow_keep_both_counters_exact(user, other_user):
 
 
 def test_following_yourself_is_refused(user):
-    with pytest.raises(ValidationError, match="You cannot follow yourself."):
+    with pytest.raises(ValidationError, match=r"You cannot follow yourself\."):
         services.follow(user, user)
 
     assert not Follow.objects.exists()
