@@ -83,8 +83,11 @@ def delete_post(actor: User, post: Post) -> bool:
     return True
 
 
-def repost(user: User, post: Post) -> Post:
-    """Repost `post` (or, for a repost, its original). Reposting twice returns the first."""
+def repost(user: User, post: Post, *, created_at: datetime | None = None) -> Post:
+    """Repost `post` (or, for a repost, its original). Reposting twice returns the first.
+
+    `created_at` backdates it, as for create_post.
+    """
     _check_can_write(user)
     original = post.repost_of if post.is_repost else post
     _check_can_interact(original, "repost")
@@ -93,7 +96,10 @@ def repost(user: User, post: Post) -> Post:
         return existing
     try:
         with transaction.atomic():
-            shared = Post.objects.create(author=user, repost_of=original, text="")
+            shared = Post(author=user, repost_of=original, text="")
+            if created_at is not None:
+                shared.id, shared.created_at = next_id_at(POST_ID_SEQUENCE, created_at), created_at
+            shared.save(force_insert=True)
             change_counter(user.pk, "posts_count", +1)
             Post.objects.filter(pk=original.pk).update(reposts_count=F("reposts_count") + 1)
     except IntegrityError:

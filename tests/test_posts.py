@@ -360,3 +360,14 @@ def test_links_mentions_and_hashtags_become_links(client, user):
     assert 'href="/@erin/"' in html
     assert 'href="/@stranger/"' not in html
     assert 'href="/tags/news/"' in html
+
+
+def test_a_backdated_repost_gets_an_id_from_its_own_time(user, other_user):
+    from datetime import UTC, datetime
+
+    from socialnet.ids import time_of
+
+    moment = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
+    shared = services.repost(user, make_post(other_user), created_at=moment)
+
+    assert time_of(shared.id) == moment
