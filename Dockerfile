@@ -34,4 +34,4 @@ RUN mkdir -p /media && chown app:app /media
 
 USER app
 EXPOSE 8000
-CMD ["uvicorn", "socialnet.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "socialnet.asgi:application", "--lifespan", "off", "--host", "0.0.0.0", "--port", "8000"]
