@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -9,9 +9,6 @@ urlpatterns = [
     path("posts/<int:post_id>/", views.detail, name="detail"),
     path("posts/<int:post_id>/edit/", views.edit, name="edit"),
     path("posts/<int:post_id>/delete/", views.delete, name="delete"),
-    path("posts/<int:post_id>/like/", views.like, name="like"),
-    path("posts/<int:post_id>/unlike/", views.unlike, name="unlike"),
-    path("posts/<int:post_id>/repost/", views.repost, name="repost"),
-    path("posts/<int:post_id>/unrepost/", views.unrepost, name="unrepost"),
+    re_path(rf"^posts/(?P<post_id>[0-9]+)/(?P<action>{'|'.join(views.POST_ACTIONS)})/$", views.act, name="act"),
     path("tags/<str:name>/", views.hashtag, name="hashtag"),
 ]

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -60,28 +61,24 @@ def delete(request, post_id):
     return redirect("timeline:home")
 
 
-@login_required
-@require_POST
-def like(request, post_id):
-    return _act(request, post_id, services.like)
+# The buttons under a post: each is one service call on a post the viewer can see.
+POST_ACTIONS = {
+    "like": services.like,
+    "unlike": services.unlike,
+    "repost": services.repost,
+    "unrepost": services.unrepost,
+}
 
 
 @login_required
 @require_POST
-def unlike(request, post_id):
-    return _act(request, post_id, services.unlike)
-
-
-@login_required
-@require_POST
-def repost(request, post_id):
-    return _act(request, post_id, services.repost)
-
-
-@login_required
-@require_POST
-def unrepost(request, post_id):
-    return _act(request, post_id, services.unrepost)
+def act(request, post_id, action):
+    post = selectors.get_post_for(request.user, post_id)
+    try:
+        POST_ACTIONS[action](request.user, post)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _back(request, default=post_url(post))
 
 
 def hashtag(request, name):
@@ -92,18 +89,7 @@ def hashtag(request, name):
 
 
 def post_url(post):
-    from django.urls import reverse
-
     return reverse("posts:detail", args=[post.pk])
-
-
-def _act(request, post_id, action):
-    post = selectors.get_post_for(request.user, post_id)
-    try:
-        action(request.user, post)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return _back(request, default=post_url(post))
 
 
 def _back(request, *, default):

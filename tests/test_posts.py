@@ -334,7 +334,7 @@ def test_unknown_or_malformed_post_ids_are_404(client, user):
 
     assert client.get(reverse("posts:detail", args=[123])).status_code == 404
     assert client.get("/posts/99999999999999999999999/").status_code == 404
-    assert client.post(reverse("posts:like", args=[123])).status_code == 404
+    assert client.post(reverse("posts:act", args=[123, "like"])).status_code == 404
 
 
 def test_hostile_text_renders_as_text(client, user):
@@ -371,3 +371,27 @@ def test_a_backdated_repost_gets_an_id_from_its_own_time(user, other_user):
     shared = services.repost(user, make_post(other_user), created_at=moment)
 
     assert time_of(shared.id) == moment
+
+
+def test_like_and_repost_buttons_in_the_browser(client, user, other_user):
+    post = make_post(other_user)
+    client.force_login(user)
+
+    for action in ("like", "repost"):
+        response = client.post(reverse("posts:act", args=[post.pk, action]), {"next": "/"})
+        assert (response.status_code, response.url) == (302, "/")
+    post.refresh_from_db()
+    assert (post.likes_count, post.reposts_count) == (1, 1)
+
+    page = client.get(reverse("posts:detail", args=[post.pk])).content.decode()
+    assert reverse("posts:act", args=[post.pk, "unlike"]) in page
+    assert reverse("posts:act", args=[post.pk, "unrepost"]) in page
+
+
+def test_an_unknown_post_action_or_an_offsite_redirect_is_refused(client, user, other_user):
+    post = make_post(other_user)
+    client.force_login(user)
+
+    assert client.post(f"/posts/{post.pk}/delete-everything/").status_code == 404
+    response = client.post(reverse("posts:act", args=[post.pk, "like"]), {"next": "https://evil.example/"})
+    assert response.url == reverse("posts:detail", args=[post.pk])
