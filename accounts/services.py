@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -14,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image, ImageOps
 
-from .models import User
+from .models import Report, User
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,21 @@ def recount_counters() -> int:
         )
         fixed += 1
     return fixed
+
+
+def file_report(reporter: User, target: User, *, category: str, comment: str = "", posts=()) -> Report:
+    """A user's report about an account and, optionally, some of its posts, for moderators."""
+    if reporter.pk == target.pk:
+        raise ValidationError("You cannot report yourself.", code="self_report")
+    posts = list(posts)
+    if any(post.author_id != target.pk for post in posts):
+        raise ValidationError("Reported posts must be by the reported account.", code="foreign_post")
+    report = Report(reporter=reporter, target=target, category=category, comment=comment)
+    report.full_clean()
+    with transaction.atomic():
+        report.save()
+        report.posts.set(posts)
+    return report
 
 
 def clear_expired_sessions() -> int:
