@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -35,7 +36,8 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     display_name = models.CharField(max_length=50, blank=True)
-    bio = models.TextField(max_length=500, blank=True)
+    # TextField's max_length only reaches forms; the validator makes full_clean enforce it.
+    bio = models.TextField(max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     avatar = models.ImageField(upload_to=avatar_upload_path, blank=True, validators=[validate_avatar])
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,7 +103,7 @@ class Report(models.Model):
     target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports_received")
     posts = models.ManyToManyField("posts.Post", blank=True, related_name="reports")
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
-    comment = models.TextField(max_length=1000, blank=True)
+    comment = models.TextField(max_length=1000, blank=True, validators=[MaxLengthValidator(1000)])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -294,3 +294,13 @@ def test_recount_counters_repairs_drifted_counters(user):
     user.refresh_from_db()
     assert (user.posts_count, user.followers_count, user.following_count) == (1, 0, 0)
     assert services.recount_counters() == 0
+
+
+def test_a_too_long_bio_is_refused(user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at most 500 characters"):
+        services.update_profile(user, bio="b" * 501)
+
+    user.refresh_from_db()
+    assert user.bio == ""
