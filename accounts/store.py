@@ -1,15 +1,8 @@
 """Redis keys owned by accounts."""
 
-from functools import cache
-
-import redis
 from django.conf import settings
 
-
-@cache
-def client() -> redis.Redis:
-    # One connection pool per process; redis-py clients are thread-safe.
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+from socialnet.redis_client import get_redis, key
 
 
 def claim_activity_slot(user_id: int) -> bool:
@@ -17,5 +10,4 @@ def claim_activity_slot(user_id: int) -> bool:
 
     SET NX is the dedupe: a burst of requests enqueues one `mark_active` task, not one each.
     """
-    key = f"{settings.REDIS_KEY_PREFIX}active:{user_id}"
-    return bool(client().set(key, 1, nx=True, ex=settings.LAST_ACTIVE_RESOLUTION_SECONDS))
+    return bool(get_redis().set(key("active", user_id), 1, nx=True, ex=settings.LAST_ACTIVE_RESOLUTION_SECONDS))

@@ -54,10 +54,16 @@ def profile(request, username):
     context = {
         "account": account,
         "posts": posts,
-        "is_following": graph_selectors.is_following(request.user, account),
+        "relationship": _relationship(request.user, account),
         "next_max_id": posts[-1].id if len(posts) == post_selectors.PAGE_SIZE else None,
     }
     return render(request, "accounts/profile.html", context)
+
+
+def _relationship(viewer, account):
+    if not viewer.is_authenticated or viewer.pk == account.pk:
+        return None
+    return graph_selectors.relationships(viewer, [account.pk])[account.pk]
 
 
 def followers(request, username):

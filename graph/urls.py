@@ -1,10 +1,9 @@
-from django.urls import path
+from django.urls import re_path
 
 from . import views
 
 app_name = "graph"
 
 urlpatterns = [
-    path("@<str:username>/follow/", views.follow, name="follow"),
-    path("@<str:username>/unfollow/", views.unfollow, name="unfollow"),
+    re_path(rf"^@(?P<username>[A-Za-z0-9_]+)/(?P<action>{'|'.join(views.ACCOUNT_ACTIONS)})/$", views.act, name="act"),
 ]

@@ -8,21 +8,24 @@ from accounts.selectors import get_visible_account
 
 from . import services
 
+# The buttons on a profile: each is one service call about that account.
+ACCOUNT_ACTIONS = {
+    "follow": services.follow,
+    "unfollow": services.unfollow,
+    "block": services.block,
+    "unblock": services.unblock,
+    "mute": services.mute,
+    "unmute": services.unmute,
+    "dismiss": services.dismiss_suggestion,
+}
+
 
 @login_required
 @require_POST
-def follow(request, username):
+def act(request, username, action):
     account = get_visible_account(username)
     try:
-        services.follow(request.user, account)
+        ACCOUNT_ACTIONS[action](request.user, account)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("accounts:profile", username=account.username)
-
-
-@login_required
-@require_POST
-def unfollow(request, username):
-    account = get_visible_account(username)
-    services.unfollow(request.user, account)
     return redirect("accounts:profile", username=account.username)

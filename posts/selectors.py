@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
+from graph import selectors as graph
 
 from .models import Hashtag, Like, Post
 
@@ -34,7 +35,20 @@ def visible_posts(viewer: User | None = None) -> QuerySet[Post]:
             Prefetch("repost_of__mentioned_users", queryset=mention_users),
         )
     )
+    if viewer is not None and viewer.is_authenticated:
+        # Neither side of a block sees the other's posts, nor reposts of them.
+        posts = posts.exclude(graph.blocked_either_way_filter(viewer, "author")).exclude(
+            graph.blocked_either_way_filter(viewer, "repost_of__author")
+        )
     return with_viewer_state(posts, viewer)
+
+
+def feed_posts(viewer: User | None = None) -> QuerySet[Post]:
+    """What timelines and tag pages show: visible posts minus muted accounts' posts and reposts."""
+    posts = visible_posts(viewer)
+    if viewer is None or not viewer.is_authenticated:
+        return posts
+    return posts.exclude(graph.muted_filter(viewer, "author")).exclude(graph.muted_filter(viewer, "repost_of__author"))
 
 
 def with_viewer_state(posts: QuerySet[Post], viewer: User | None) -> QuerySet[Post]:
@@ -75,6 +89,7 @@ def page(posts: QuerySet[Post], *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
 
 
 def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """A profile's posts: muted accounts stay visible here (the viewer came to look)."""
     return page(visible_posts(viewer).filter(author=author), max_id=max_id, limit=limit)
 
 
@@ -82,7 +97,7 @@ def hashtag_posts(viewer: User | None, name: str, *, max_id=None, limit=PAGE_SIZ
     tag = Hashtag.objects.filter(name=name.casefold()).first()
     if tag is None:
         return []
-    return page(visible_posts(viewer).filter(posthashtag__hashtag=tag), max_id=max_id, limit=limit)
+    return page(feed_posts(viewer).filter(posthashtag__hashtag=tag), max_id=max_id, limit=limit)
 
 
 # Recursive walks along reply_to, bounded in depth so a pathological thread stays cheap.

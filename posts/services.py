@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import change_counter
+from graph.selectors import blocked_either_way_filter, is_blocked_either_way
 from socialnet.ids import next_id_at
 
 from . import text as post_text
@@ -36,7 +37,7 @@ def create_post(author: User, text: str, *, reply_to: Post | None = None, create
     _check_can_write(author)
     validate_post_text(text)
     if reply_to is not None:
-        _check_can_interact(reply_to, "reply to")
+        _check_can_interact(author, reply_to, "reply to")
     with transaction.atomic():
         post = Post(author=author, text=text, reply_to=reply_to)
         if created_at is not None:
@@ -90,7 +91,7 @@ def repost(user: User, post: Post, *, created_at: datetime | None = None) -> Pos
     """
     _check_can_write(user)
     original = post.repost_of if post.is_repost else post
-    _check_can_interact(original, "repost")
+    _check_can_interact(user, original, "repost")
     existing = _live_repost(user, original)
     if existing is not None:
         return existing
@@ -117,7 +118,7 @@ def unrepost(user: User, post: Post) -> bool:
 def like(user: User, post: Post) -> bool:
     """Like a post; returns False if the user already did (nothing changes)."""
     _check_can_write(user)
-    _check_can_interact(post, "like")
+    _check_can_interact(user, post, "like")
     with transaction.atomic():
         _, created = Like.objects.get_or_create(user=user, post=post)
         if created:
@@ -140,7 +141,13 @@ def _live_repost(user: User, original: Post) -> Post | None:
 def _link_mentions_and_hashtags(post: Post) -> None:
     usernames = [name.lower() for name in post_text.extract_mentions(post.text)]
     if usernames:
-        mentioned = User.objects.active().annotate(lower_name=Lower("username")).filter(lower_name__in=usernames)
+        mentioned = (
+            User.objects.active()
+            .annotate(lower_name=Lower("username"))
+            .filter(lower_name__in=usernames)
+            # A block either way: the text stays as typed, but no mention (and no notification).
+            .exclude(blocked_either_way_filter(post.author, "pk"))
+        )
         Mention.objects.bulk_create([Mention(post=post, user=user) for user in mentioned], ignore_conflicts=True)
     tag_names = post_text.extract_hashtags(post.text)
     if tag_names:
@@ -159,6 +166,6 @@ def _check_is_author(actor: User, post: Post, action: str) -> None:
         raise PermissionDenied(f"You can only {action} your own posts.")
 
 
-def _check_can_interact(post: Post, action: str) -> None:
-    if not post.is_visible or post.author.is_suspended:
+def _check_can_interact(user: User, post: Post, action: str) -> None:
+    if not post.is_visible or post.author.is_suspended or is_blocked_either_way(user, post.author):
         raise ValidationError(f"You cannot {action} this post: it is no longer available.", code="post_unavailable")

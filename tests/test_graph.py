@@ -100,10 +100,10 @@ def test_people_following_each_other_at_once_do_not_deadlock():
 def test_follow_buttons_in_the_browser(client, user, other_user):
     client.force_login(user)
 
-    client.post(reverse("graph:follow", args=[other_user.username]))
+    client.post(reverse("graph:act", args=[other_user.username, "follow"]))
     assert selectors.is_following(user, other_user)
 
-    response = client.post(reverse("graph:unfollow", args=[other_user.username]))
+    response = client.post(reverse("graph:act", args=[other_user.username, "unfollow"]))
     assert response.status_code == 302
     assert not selectors.is_following(user, other_user)
 
@@ -111,14 +111,14 @@ def test_follow_buttons_in_the_browser(client, user, other_user):
 def test_following_yourself_in_the_browser_shows_the_reason(client, user):
     client.force_login(user)
 
-    response = client.post(reverse("graph:follow", args=[user.username]), follow=True)
+    response = client.post(reverse("graph:act", args=[user.username, "follow"]), follow=True)
 
     assert "You cannot follow yourself." in response.content.decode()
     assert not Follow.objects.exists()
 
 
 def test_follow_needs_a_login_and_a_post(client, other_user):
-    assert client.post(reverse("graph:follow", args=[other_user.username])).status_code == 302
+    assert client.post(reverse("graph:act", args=[other_user.username, "follow"])).status_code == 302
     assert not Follow.objects.exists()
     client.force_login(UserFactory())
-    assert client.get(reverse("graph:follow", args=[other_user.username])).status_code == 405
+    assert client.get(reverse("graph:act", args=[other_user.username, "follow"])).status_code == 405

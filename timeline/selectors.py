@@ -10,9 +10,9 @@ from django.db.models import Q
 from accounts.models import User
 from graph.selectors import followee_ids
 from posts.models import Post
-from posts.selectors import PAGE_SIZE, page, visible_posts
+from posts.selectors import PAGE_SIZE, feed_posts, page
 
 
 def pull_home_timeline(user: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
-    posts = visible_posts(user).filter(Q(author__in=followee_ids(user)) | Q(author=user))
+    posts = feed_posts(user).filter(Q(author__in=followee_ids(user)) | Q(author=user))
     return page(posts, max_id=max_id, limit=limit)
