@@ -154,6 +154,9 @@ LAST_ACTIVE_RESOLUTION_SECONDS = 15 * 60
 # --- Product knobs ----------------------------------------------------------------------
 
 POST_MAX_CHARS = env.int("POST_MAX_CHARS", default=500)
+# Accounts seen within this many days count as active: timelines are fanned out to them,
+# and "who to follow" suggests them.
+ACTIVE_DAYS = env.int("ACTIVE_DAYS", default=14)
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=4096 * 4096)
 AVATAR_SIZE = 400  # stored avatars are re-encoded to at most this many pixels a side

@@ -45,6 +45,7 @@ VIP_USERNAMES = (NEWS_USERNAME, CELEBRITY_USERNAME)
 SPECIAL_USERNAMES = (*VIP_USERNAMES, NEWCOMER_USERNAME, MODERATOR_USERNAME)
 
 FOLLOWS_PER_USER = (5, 40)
+INACTIVE_SHARE = 0.15  # of the crowd, never seen recently
 FOLLOW_BACK_CHANCE = 0.2
 VIP_FOLLOWER_SHARE = (0.85, 0.95)
 NEWCOMER_FOLLOWS = 15
@@ -212,6 +213,7 @@ class DemoWorldBuilder:
         # Posts go back POST_WINDOW; accounts that joined "today" would look odd next to them.
         joined = self.now - POST_WINDOW - timedelta(days=1)
         User.objects.filter(pk__in=[user.pk for user in created]).update(created_at=joined, date_joined=joined)
+        self.mark_recent_activity(created)
         vip_count = len(VIP_USERNAMES)
         return DemoAccounts(
             vips=created[:vip_count],
@@ -219,6 +221,16 @@ class DemoWorldBuilder:
             moderator=created[vip_count + 1],
             crowd=created[len(specials) :],
         )
+
+    def mark_recent_activity(self, users: list[User]) -> None:
+        """Most people were seen in the last few days; some have drifted away (never seen).
+
+        Fan-out and "who to follow" only consider accounts seen within ACTIVE_DAYS.
+        """
+        for user in users:
+            if user.username in SPECIAL_USERNAMES or self.rng.random() >= INACTIVE_SHARE:
+                user.last_active_at = self.now - timedelta(minutes=self.rng.randrange(5, 3 * 24 * 60))
+        User.objects.bulk_update(users, ["last_active_at"], batch_size=1000)
 
     def publish_posts(self, accounts: DemoAccounts, follows: set[tuple[int, int]]) -> list[Post]:
         followees = defaultdict(list)
