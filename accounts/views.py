@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from graph import recommendations
 from graph import selectors as graph_selectors
 from posts import selectors as post_selectors
 
@@ -55,6 +56,7 @@ def profile(request, username):
         "account": account,
         "posts": posts,
         "relationship": _relationship(request.user, account),
+        "mutual": recommendations.mutual_follows(request.user, account),
         "next_max_id": posts[-1].id if len(posts) == post_selectors.PAGE_SIZE else None,
     }
     return render(request, "accounts/profile.html", context)

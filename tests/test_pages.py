@@ -45,9 +45,10 @@ def test_home_page_query_count_does_not_grow_with_posts(client, user, django_ass
             post_services.like(user, post)
         post_services.repost(user, post)
     client.force_login(user)
+    client.get(reverse("timeline:home"))  # fills the suggestions cache, as for any returning user
 
-    # session + user + page + mentions prefetch (x2) and nothing per post
-    with django_assert_max_num_queries(6):
+    # session + user + page + mentions prefetch (x2) + cached suggestions, and nothing per post
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("timeline:home"))
 
     assert len(response.context["posts"]) == 20
@@ -62,3 +63,42 @@ def test_profile_shows_counts_and_posts(client, user, other_user):
     assert "hello from my profile" in html
     assert "<strong>1</strong> followers" in html
     assert "<strong>1</strong> posts" in html
+
+
+def test_home_suggests_whom_to_follow_and_dismiss_removes_it(client, user, other_user):
+    friend_of_friend = UserFactory(username="fof")
+    follow(user, other_user)
+    follow(other_user, friend_of_friend)
+    client.force_login(user)
+
+    html = client.get(reverse("timeline:home")).content.decode()
+    assert "Who to follow" in html
+    assert f"Followed by {other_user.username}" in html
+
+    client.post(reverse("graph:act", args=["fof", "dismiss"]))
+
+    assert "@fof" not in client.get(reverse("timeline:home")).content.decode()
+
+
+def test_profile_says_who_you_know_follows_them(client, user, other_user):
+    target = UserFactory()
+    follow(user, other_user)
+    follow(other_user, target)
+    client.force_login(user)
+
+    html = client.get(reverse("accounts:profile", args=[target.username])).content.decode()
+
+    assert f"Followed by {other_user.username}" in html
+
+
+def test_a_blocked_user_sees_no_posts_on_the_blockers_profile(client, user, other_user):
+    from graph.services import block
+
+    make_post(other_user, "not for blocked eyes")
+    block(other_user, user)
+    client.force_login(user)
+
+    html = client.get(reverse("accounts:profile", args=[other_user.username])).content.decode()
+
+    assert "not for blocked eyes" not in html
+    assert f"@{other_user.username} has blocked you." in html

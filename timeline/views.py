@@ -1,5 +1,6 @@
 from django.shortcuts import redirect, render
 
+from graph.recommendations import recommend_follows
 from posts.forms import PostForm
 from posts.selectors import PAGE_SIZE
 
@@ -12,4 +13,10 @@ def home(request):
     max_id = request.GET.get("max_id")
     posts = pull_home_timeline(request.user, max_id=int(max_id) if max_id and max_id.isdigit() else None)
     next_max_id = posts[-1].id if len(posts) == PAGE_SIZE else None
-    return render(request, "timeline/home.html", {"posts": posts, "form": PostForm(), "next_max_id": next_max_id})
+    context = {
+        "posts": posts,
+        "form": PostForm(),
+        "next_max_id": next_max_id,
+        "suggestions": recommend_follows(request.user, limit=5),
+    }
+    return render(request, "timeline/home.html", context)
