@@ -48,6 +48,11 @@ class User(AbstractUser):
     is_suspended = models.BooleanField(default=False)
     suspended_at = models.DateTimeField(null=True, blank=True)
 
+    # Authors with VIP_THRESHOLD+ followers are not fanned out: readers pull their posts.
+    # Set and cleared with hysteresis by timeline.services.refresh_vip_flags.
+    is_vip = models.BooleanField(default=False)
+    vip_changed_at = models.DateTimeField(null=True, blank=True)
+
     # Denormalised counters, only ever changed with F() expressions in services.
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
@@ -74,6 +79,7 @@ class User(AbstractUser):
         indexes = [
             models.Index(fields=["last_active_at"], name="accounts_user_last_active"),
             models.Index(fields=["-followers_count"], name="accounts_user_most_followed"),
+            models.Index(fields=["id"], name="accounts_user_vips", condition=models.Q(is_vip=True)),
         ]
 
     def __str__(self):

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import change_counter
+from socialnet.celery import enqueue_after_commit
+from timeline import tasks as timeline_tasks
 
 from . import store
 from .models import Block, Follow, GraphOutbox, Mute, SuggestionDismissal
@@ -37,13 +39,17 @@ def follow(follower: User, followee: User) -> bool:
         _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
         if created:
             _edge_changed(follower.pk, followee.pk, +1)
+            enqueue_after_commit(timeline_tasks.backfill_timeline, follower.pk, followee.pk)
     return created
 
 
 def unfollow(follower: User, followee: User) -> bool:
     """Stop following; returns False if there was nothing to undo."""
     with transaction.atomic():
-        return _remove_follow(follower.pk, followee.pk)
+        removed = _remove_follow(follower.pk, followee.pk)
+        if removed:
+            enqueue_after_commit(timeline_tasks.purge_timeline, follower.pk, followee.pk, False)
+    return removed
 
 
 def block(blocker: User, blocked: User) -> bool:
@@ -59,6 +65,9 @@ def block(blocker: User, blocked: User) -> bool:
             _remove_follow(blocker.pk, blocked.pk)
             _remove_follow(blocked.pk, blocker.pk)
             _forget_recommendations_after_commit(blocker.pk, blocked.pk)
+            # Neither sees the other any more, nor reposts of the other.
+            enqueue_after_commit(timeline_tasks.purge_timeline, blocker.pk, blocked.pk, True)
+            enqueue_after_commit(timeline_tasks.purge_timeline, blocked.pk, blocker.pk, True)
     return created
 
 
@@ -82,6 +91,7 @@ def mute(muter: User, muted: User, *, hide_notifications: bool = True, duration:
             muter=muter, muted=muted, defaults={"hide_notifications": hide_notifications, "expires_at": expires_at}
         )
         _forget_recommendations_after_commit(muter.pk)
+        enqueue_after_commit(timeline_tasks.purge_timeline, muter.pk, muted.pk, True)
     return muting
 
 
@@ -90,6 +100,8 @@ def unmute(muter: User, muted: User) -> bool:
         deleted, _ = Mute.objects.filter(muter=muter, muted=muted).delete()
         if deleted:
             _forget_recommendations_after_commit(muter.pk)
+            # Their posts were left out of fan-out while muted: bring back the recent ones.
+            enqueue_after_commit(timeline_tasks.backfill_timeline, muter.pk, muted.pk)
     return bool(deleted)
 
 

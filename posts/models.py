@@ -23,6 +23,9 @@ class Post(models.Model):
     created_at = models.DateTimeField(db_default=models.functions.Now())
     edited_at = models.DateTimeField(null=True, blank=True)
 
+    # When fan-out to followers' home timelines finished; the sweep retries posts left unmarked.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     is_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")
@@ -46,6 +49,7 @@ class Post(models.Model):
             models.Index(fields=["author", "-id"], name="posts_post_author_id_desc"),
             models.Index(fields=["reply_to", "id"], name="posts_post_replies", condition=Q(reply_to__isnull=False)),
             models.Index(fields=["repost_of"], name="posts_post_reposts", condition=Q(repost_of__isnull=False)),
+            models.Index(fields=["id"], name="posts_post_fan_out_pending", condition=Q(fanned_out_at__isnull=True)),
         ]
         constraints = [
             # One live repost per user and post (Mastodon's rule); a deleted one frees it.

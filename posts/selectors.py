@@ -81,11 +81,24 @@ def get_own_post(viewer: User, post_id) -> Post:
         raise Http404("No such post.") from None
 
 
-def page(posts: QuerySet[Post], *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
-    """Newest first, strictly older than `max_id`: keyset pagination on the time-sortable id."""
+def page(posts: QuerySet[Post], *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """Keyset pagination on the time-sortable id, as Mastodon pages: newest first, always.
+
+    `max_id`: older than it. `since_id`: the newest posts newer than it. `min_id`: the
+    posts immediately newer than it (the page just above it, for catching up).
+    """
+    limit = clamp_limit(limit)
     if max_id is not None:
         posts = posts.filter(id__lt=max_id)
-    return list(posts.order_by("-id")[: max(1, min(limit, PAGE_SIZE_MAX))])
+    if min_id is not None:
+        return list(reversed(posts.filter(id__gt=min_id).order_by("id")[:limit]))
+    if since_id is not None:
+        posts = posts.filter(id__gt=since_id)
+    return list(posts.order_by("-id")[:limit])
+
+
+def clamp_limit(limit) -> int:
+    return max(1, min(int(limit), PAGE_SIZE_MAX))
 
 
 def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:

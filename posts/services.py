@@ -16,7 +16,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import change_counter
 from graph.selectors import blocked_either_way_filter, is_blocked_either_way
+from socialnet.celery import enqueue_after_commit
 from socialnet.ids import next_id_at
+from timeline import services as timeline_services
+from timeline import tasks as timeline_tasks
 
 from . import text as post_text
 from .models import POST_ID_SEQUENCE, Hashtag, Like, Mention, Post, PostHashtag
@@ -47,6 +50,7 @@ def create_post(author: User, text: str, *, reply_to: Post | None = None, create
         change_counter(author.pk, "posts_count", +1)
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
+        _publish_after_commit(post)
     return post
 
 
@@ -80,6 +84,8 @@ def delete_post(actor: User, post: Post) -> bool:
             parent_id, counter = post.reply_to_id, "replies_count"
         if parent_id is not None:
             Post.objects.filter(pk=parent_id, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
+        # Reads filter deleted posts at once; this takes it out of the Redis sets too.
+        enqueue_after_commit(timeline_tasks.retract_post, post.pk)
     post.refresh_from_db(fields=["is_deleted", "deleted_at"])
     return True
 
@@ -103,6 +109,7 @@ def repost(user: User, post: Post, *, created_at: datetime | None = None) -> Pos
             shared.save(force_insert=True)
             change_counter(user.pk, "posts_count", +1)
             Post.objects.filter(pk=original.pk).update(reposts_count=F("reposts_count") + 1)
+            _publish_after_commit(shared)
     except IntegrityError:
         # A concurrent request reposted it first: the unique constraint kept one.
         return _live_repost(user, original)
@@ -132,6 +139,12 @@ def unlike(user: User, post: Post) -> bool:
         if deleted:
             Post.objects.filter(pk=post.pk, likes_count__gt=0).update(likes_count=F("likes_count") - 1)
     return bool(deleted)
+
+
+def _publish_after_commit(post: Post) -> None:
+    """The author sees it at once; followers get it from the fan-out task."""
+    transaction.on_commit(lambda: timeline_services.deliver_to_author(post))
+    enqueue_after_commit(timeline_tasks.fan_out_post, post.pk)
 
 
 def _live_repost(user: User, original: Post) -> Post | None:

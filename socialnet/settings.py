@@ -123,13 +123,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": REDIS_KEY_PREFIX + "celery:",
-    # How long a task taken by a worker that died stays invisible before redelivery.
+    # How long a task taken by a worker that died stays invisible before redelivery. Every
+    # task is short (one fan-out batch is well under a second), so five minutes never
+    # redelivers a task that is still running; a lost fan-out is caught sooner anyway by
+    # the sweep, which re-enqueues posts still unmarked a minute after creation.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
 }
 CELERY_BEAT_SCHEDULE = {
+    "sweep-unfanned-posts": {"task": "timeline.tasks.sweep_unfanned_posts", "schedule": 30.0},
+    "refresh-vip-flags": {"task": "timeline.tasks.refresh_vip_flags", "schedule": 60.0},
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=4, minute=17),
+    },
+    # Safety net for the Neo4j mirror: drains what a lost publish or a dead worker left in
+    # the outbox. Does nothing without NEO4J_URI; an unrun tick expires, the next covers it.
+    "drain-graph-outbox": {
+        "task": "graph.tasks.drain_graph_outbox",
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
 }
 
@@ -157,6 +169,14 @@ POST_MAX_CHARS = env.int("POST_MAX_CHARS", default=500)
 # Accounts seen within this many days count as active: timelines are fanned out to them,
 # and "who to follow" suggests them.
 ACTIVE_DAYS = env.int("ACTIVE_DAYS", default=14)
+# Authors with at least this many followers are VIPs: no fan-out, readers pull their posts.
+# Development uses a low threshold so the demo world has VIPs; a VIP falls back to regular
+# only below VIP_THRESHOLD * VIP_DEMOTE_RATIO, so an author hovering at the line doesn't flap.
+VIP_THRESHOLD = env.int("VIP_THRESHOLD", default=100 if DEBUG else 10_000)
+VIP_DEMOTE_RATIO = env.float("VIP_DEMOTE_RATIO", default=0.9)
+TIMELINE_MAX = env.int("TIMELINE_MAX", default=800)  # entries kept per home timeline
+VIP_POSTS_MAX = env.int("VIP_POSTS_MAX", default=800)  # entries kept per VIP's recent-posts set
+FANOUT_BATCH = env.int("FANOUT_BATCH", default=5_000)  # followers per Redis round trip and per task
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=4096 * 4096)
 AVATAR_SIZE = 400  # stored avatars are re-encoded to at most this many pixels a side

@@ -18,7 +18,8 @@ def celery_namespace():
     prefix = f"test:{uuid.uuid4().hex[:12]}:"
     options = celery_app.conf.broker_transport_options or {}
     celery_app.conf.broker_transport_options = {**options, "global_keyprefix": f"{prefix}celery:"}
-    return prefix
+    yield prefix
+    _delete_keys(f"{prefix}*")
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +38,12 @@ def redis_namespace(settings):
     prefix = f"test:{uuid.uuid4().hex[:12]}:"
     settings.REDIS_KEY_PREFIX = prefix
     yield prefix
+    _delete_keys(f"{prefix}*")
+
+
+def _delete_keys(pattern: str) -> None:
     client = redis.Redis.from_url(django_settings.REDIS_URL)
-    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    keys = list(client.scan_iter(match=pattern, count=1000))
     if keys:
         client.delete(*keys)
     client.close()

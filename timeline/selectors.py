@@ -1,18 +1,148 @@
-"""Home timeline reads.
+"""Timeline reads, used by the browser and the API alike.
 
-This is the pull path: the posts of everyone the user follows, straight from
-PostgreSQL. The timeline issue puts Redis sorted sets in front of it; this stays as the
-fallback for a user with no set yet or when Redis is down.
+The home timeline merges the user's Redis set with the recent-posts sets of the VIPs
+they follow, then hydrates the page from PostgreSQL in a fixed number of queries,
+dropping whatever the viewer may not see (deleted, hidden, blocked, muted, suspended).
+Whenever Redis cannot answer completely (no set yet, flushed, or down) the page comes
+from the pull path, a PostgreSQL query over the people the user follows, which is
+slower but always right; a rebuild is requested meanwhile.
 """
 
+import heapq
+import logging
+from itertools import islice
+
+import redis
 from django.db.models import Q
 
 from accounts.models import User
 from graph.selectors import followee_ids
 from posts.models import Post
-from posts.selectors import PAGE_SIZE, feed_posts, page
+from posts.selectors import PAGE_SIZE, clamp_limit, feed_posts, page
+
+from . import services, store, tasks
+
+logger = logging.getLogger(__name__)
+
+READ_ROUNDS = 3  # how many times to read further when filtering leaves a page short
 
 
-def pull_home_timeline(user: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+def home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """A page of the home timeline, newest first, with Mastodon's max_id/since_id/min_id."""
+    limit = clamp_limit(limit)
+    window = store.Window(
+        above=int(min_id if min_id is not None else since_id or 0),
+        below=int(max_id) if max_id is not None else None,
+        oldest_first=min_id is not None,
+    )
+    try:
+        posts = _from_redis(user, window, limit)
+    except redis.RedisError:
+        logger.warning("Redis unavailable: home timeline of %s from PostgreSQL", user.pk, exc_info=True)
+        posts = None
+    if posts is None:
+        posts = pull_home_timeline(user, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+    return posts
+
+
+def pull_home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """The pull path: everything the user follows, from PostgreSQL."""
     posts = feed_posts(user).filter(Q(author__in=followee_ids(user)) | Q(author=user))
-    return page(posts, max_id=max_id, limit=limit)
+    # Read a little more than a page: showing each post once may drop some repeats.
+    limit = clamp_limit(limit)
+    wider = page(posts, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit * 2)
+    unique_oldest_first = _one_per_original(wider)
+    if min_id is not None:  # the page just above min_id: keep the oldest
+        return list(reversed(unique_oldest_first[:limit]))
+    return list(reversed(unique_oldest_first))[:limit]
+
+
+def public_timeline(viewer: User | None, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+    """Everyone's recent original posts and replies (reposts are left out, as on Mastodon)."""
+    posts = feed_posts(viewer).filter(repost_of__isnull=True)
+    return page(posts, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+
+
+def _from_redis(user: User, window: store.Window, limit: int) -> list[Post] | None:
+    vip_ids = services.followed_vip_ids(user)
+    shown: list[Post] = []
+    seen_originals: set[int] = set()
+    for round_number in range(READ_ROUNDS):
+        count = limit * 2 + round_number * limit
+        home, vips = store.read_home_and_vips(user.pk, vip_ids, window, count)
+        if home is None:
+            tasks.request_rebuild(user.pk)
+            return None
+        missing_vips = [vip for vip, ids in vips.items() if ids is None]
+        if missing_vips:
+            for vip in missing_vips:
+                tasks.request_vip_rebuild(vip)
+            return None
+        sources = [home, *vips.values()]
+        candidates = _merge(sources, oldest_first=window.oldest_first, count=count)
+        shown += _visible_in_order(user, candidates, seen_originals, limit - len(shown))
+        exhausted = all(len(ids) < count for ids in sources)
+        if len(shown) >= limit or not candidates:
+            break
+        if exhausted:
+            # The sets hold less than the page needs (a short or trimmed timeline): what is
+            # older than their oldest entry comes from PostgreSQL.
+            if not window.oldest_first:
+                shown += pull_home_timeline(user, max_id=candidates[-1], since_id=window.above or None,
+                                            limit=limit - len(shown))  # fmt: skip
+            break
+        window = _beyond(window, candidates[-1])
+    shown.sort(key=lambda post: post.pk, reverse=True)
+    return shown[:limit]
+
+
+def _merge(sources: list[list[int]], *, oldest_first: bool, count: int) -> list[int]:
+    """Heap-merge sorted id lists into one, without repeats, keeping the first `count`."""
+    merged = heapq.merge(*sources, reverse=not oldest_first)
+    return list(islice(_without_repeats(merged), count))
+
+
+def _without_repeats(sorted_ids):
+    previous = None
+    for post_id in sorted_ids:
+        if post_id != previous:
+            yield post_id
+        previous = post_id
+
+
+def _visible_in_order(user: User, ids: list[int], seen_originals: set[int], wanted: int) -> list[Post]:
+    """Hydrate ids in one query (plus fixed prefetches), in the given order, skipping the invisible."""
+    if wanted <= 0 or not ids:
+        return []
+    found = feed_posts(user).in_bulk(ids)
+    posts = []
+    for post_id in ids:
+        post = found.get(post_id)
+        if post is None:
+            continue
+        original = post.repost_of_id or post.pk
+        if original in seen_originals:
+            continue  # a post shows once, as itself or as its first repost
+        seen_originals.add(original)
+        posts.append(post)
+        if len(posts) == wanted:
+            break
+    return posts
+
+
+def _one_per_original(posts: list[Post]) -> list[Post]:
+    """Each post once, oldest first: the original if present, else its first repost."""
+    seen: set[int] = set()
+    kept = []
+    for post in sorted(posts, key=lambda p: p.pk):  # oldest first: the first repost wins
+        original = post.repost_of_id or post.pk
+        if original not in seen:
+            seen.add(original)
+            kept.append(post)
+    return kept
+
+
+def _beyond(window: store.Window, last_id: int) -> store.Window:
+    if window.oldest_first:
+        return store.Window(above=last_id, below=window.below, oldest_first=True)
+    return store.Window(above=window.above, below=last_id, oldest_first=False)
