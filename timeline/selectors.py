@@ -81,15 +81,15 @@ def _from_redis(user: User, window: store.Window, limit: int) -> list[Post] | No
         sources = [home, *vips.values()]
         candidates = _merge(sources, oldest_first=window.oldest_first, count=count)
         shown += _visible_in_order(user, candidates, seen_originals, limit - len(shown))
-        exhausted = all(len(ids) < count for ids in sources)
-        if len(shown) >= limit or not candidates:
+        if len(shown) >= limit:
             break
-        if exhausted:
+        if all(len(ids) < count for ids in sources):
             # The sets hold less than the page needs (a short or trimmed timeline): what is
             # older than their oldest entry comes from PostgreSQL.
             if not window.oldest_first:
-                shown += pull_home_timeline(user, max_id=candidates[-1], since_id=window.above or None,
-                                            limit=limit - len(shown))  # fmt: skip
+                older_than = candidates[-1] if candidates else window.below
+                more = pull_home_timeline(user, max_id=older_than, since_id=window.above or None, limit=limit)
+                shown += [post for post in more if (post.repost_of_id or post.pk) not in seen_originals]
             break
         window = _beyond(window, candidates[-1])
     shown.sort(key=lambda post: post.pk, reverse=True)
