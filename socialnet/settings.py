@@ -122,12 +122,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "global_keyprefix": REDIS_KEY_PREFIX + "celery:",
+    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=REDIS_KEY_PREFIX + "celery:"),
     # How long a task taken by a worker that died stays invisible before redelivery. Every
     # task is short (one fan-out batch is well under a second), so five minutes never
     # redelivers a task that is still running; a lost fan-out is caught sooner anyway by
     # the sweep, which re-enqueues posts still unmarked a minute after creation.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+    # Look for such abandoned tasks every 10 s (kombu's default scans every 100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-unfanned-posts": {"task": "timeline.tasks.sweep_unfanned_posts", "schedule": 30.0},

@@ -18,7 +18,7 @@ def celery_namespace():
     prefix = f"test:{uuid.uuid4().hex[:12]}:"
     options = celery_app.conf.broker_transport_options or {}
     celery_app.conf.broker_transport_options = {**options, "global_keyprefix": f"{prefix}celery:"}
-    yield prefix
+    yield f"{prefix}celery:"
     _delete_keys(f"{prefix}*")
 
 

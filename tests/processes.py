@@ -18,7 +18,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def child_environment(redis_key_prefix: str) -> dict[str, str]:
+def child_environment(redis_key_prefix: str, celery_key_prefix: str, **extra: str) -> dict[str, str]:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     database_url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -27,20 +27,28 @@ def child_environment(redis_key_prefix: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": redis_key_prefix,
+        "CELERY_KEY_PREFIX": celery_key_prefix,
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
 
 
 @contextmanager
-def celery_worker(redis_key_prefix: str, *, ready_timeout: float = 60.0):
-    """Run `celery worker` until the block ends; yields the process."""
+def celery_worker(redis_key_prefix: str, celery_key_prefix: str, *, ready_timeout: float = 60.0, **env: str):
+    """Run `celery worker` until the block ends; yields the process.
+
+    It writes app keys under the test's `redis_key_prefix` and takes tasks from the test
+    run's own broker keys, so it never sees another run's tasks or data.
+    """
     command = [sys.executable, "-m", "celery", "-A", "socialnet", "worker", "--pool=solo", "--loglevel=INFO"]
-    log_path = ROOT / ".local" / f"test-worker-{os.getpid()}.log"
+    log_path = ROOT / ".local" / f"test-worker-{os.getpid()}-{time.monotonic_ns()}.log"
     log_path.parent.mkdir(exist_ok=True)
     with open(log_path, "w+") as log:
-        worker = subprocess.Popen(command, cwd=ROOT, env=child_environment(redis_key_prefix), stdout=log, stderr=log)
+        environment = child_environment(redis_key_prefix, celery_key_prefix, **env)
+        worker = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
         try:
             _wait_for_line(log_path, "ready.", worker, ready_timeout)
+            worker.log_path = log_path
             yield worker
         finally:
             worker.terminate()
@@ -49,6 +57,7 @@ def celery_worker(redis_key_prefix: str, *, ready_timeout: float = 60.0):
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+    log_path.unlink(missing_ok=True)
 
 
 def _wait_for_line(log_path: Path, marker: str, process: subprocess.Popen, timeout: float) -> None:

@@ -15,11 +15,13 @@ def activity_key(user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_last_active_is_recorded_by_a_real_worker_at_most_once_a_window(client, user, celery_namespace):
+def test_last_active_is_recorded_by_a_real_worker_at_most_once_a_window(
+    client, user, redis_namespace, celery_namespace
+):
     client.force_login(user)
     assert user.last_active_at is None
 
-    with celery_worker(celery_namespace):
+    with celery_worker(redis_namespace, celery_namespace):
         client.get(reverse("timeline:home"))
         seen = wait_until(lambda: User.objects.get(pk=user.pk).last_active_at)
 
