@@ -348,3 +348,28 @@ def test_a_new_vips_recent_posts_set_is_seeded_and_a_demoted_vip_caught_up(publi
     tasks.refresh_vip_flags()
 
     assert store.home_ids(reader.pk) == [vip_post.pk]  # caught up: now in the reader's own set
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def test_check_timelines_reports_differences_and_rebuild_fixes_them(world, publish):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    author, reader, *_ = world
+    post = publish(make_post, author, "will go missing")
+    from socialnet.redis_client import get_redis
+
+    get_redis().zrem(store.home_key(reader.pk), post.pk)
+
+    report = StringIO()
+    call_command("check_timelines", sample=50, stdout=report)
+    assert f"user {reader.pk}: 1 missing [{post.pk}], 0 unexpected []" in report.getvalue()
+    assert "Checked 4 timelines: 1 differ from PostgreSQL." in report.getvalue()
+
+    call_command("rebuild_timelines", user=[reader.username], stdout=StringIO())
+    report = StringIO()
+    call_command("check_timelines", sample=50, stdout=report)
+    assert "Checked 4 timelines: 0 differ from PostgreSQL." in report.getvalue()

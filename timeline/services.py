@@ -146,14 +146,26 @@ def purge(user_id: int, author_id: int, *, with_reposts_of_them: bool) -> int:
 
 
 def rebuild_home(user_id: int) -> int:
-    """Write a user's home timeline from PostgreSQL: their own and non-VIP followees' posts.
+    """Write a user's home timeline from PostgreSQL; returns its number of entries."""
+    entries, reposts_seen = _home_from_postgresql(user_id)
+    store.replace_home(user_id, entries, reposts_seen)
+    return len(entries)
+
+
+def expected_home(user_id: int) -> list[int]:
+    """The entries a rebuild would write, oldest first (for consistency checks)."""
+    return _home_from_postgresql(user_id)[0]
+
+
+def _home_from_postgresql(user_id: int) -> tuple[list[int], dict[int, int]]:
+    """A user's own and non-VIP followees' visible posts, newest TIMELINE_MAX, oldest first.
 
     VIPs' posts are not copied (readers merge them). Reposts follow the fan-out rule: a
     post appears once, at its first repost, unless the original is already there.
     """
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        return 0
+        return [], {}
     regular_followees = Follow.objects.filter(follower_id=user_id, followee__is_vip=False).values("followee_id")
     candidates = (
         feed_posts(user)
@@ -163,8 +175,7 @@ def rebuild_home(user_id: int) -> int:
     )
     entries, reposts_seen = _apply_repost_rule(list(reversed(candidates)))
     entries = entries[-settings.TIMELINE_MAX :]
-    store.replace_home(user_id, entries, {o: r for o, r in reposts_seen.items() if entries and r >= entries[0]})
-    return len(entries)
+    return entries, {original: repost for original, repost in reposts_seen.items() if entries and repost >= entries[0]}
 
 
 def _apply_repost_rule(oldest_first: list[tuple[int, int | None]]) -> tuple[list[int], dict[int, int]]:
