@@ -33,6 +33,8 @@ def visible_posts(viewer: User | None = None) -> QuerySet[Post]:
         .prefetch_related(
             Prefetch("mentioned_users", queryset=mention_users),
             Prefetch("repost_of__mentioned_users", queryset=mention_users),
+            "hashtags",
+            "repost_of__hashtags",
         )
     )
     if viewer is not None and viewer.is_authenticated:
@@ -106,11 +108,12 @@ def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_S
     return page(visible_posts(viewer).filter(author=author), max_id=max_id, limit=limit)
 
 
-def hashtag_posts(viewer: User | None, name: str, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
+def hashtag_posts(viewer: User | None, name: str, *, limit=PAGE_SIZE, **bounds) -> list[Post]:
+    """A tag's posts, newest first; `bounds` are page()'s max_id / since_id / min_id."""
     tag = Hashtag.objects.filter(name=name.casefold()).first()
     if tag is None:
         return []
-    return page(feed_posts(viewer).filter(posthashtag__hashtag=tag), max_id=max_id, limit=limit)
+    return page(feed_posts(viewer).filter(posthashtag__hashtag=tag), limit=limit, **bounds)
 
 
 # Recursive walks along reply_to, bounded in depth so a pathological thread stays cheap.

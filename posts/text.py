@@ -56,15 +56,16 @@ def _unique_casefolded(names: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
-def render_html(text: str, known_usernames: Iterable[str] | None = None) -> str:
+def render_html(text: str, known_usernames: Iterable[str] | None = None, *, base_url: str = "") -> str:
     """Safe HTML for a post: escaped text, paragraphs and line breaks, and links.
 
     Mentions become links only for `known_usernames` (the post's resolved mentions),
-    so a typo does not link to a stranger's empty profile.
+    so a typo does not link to a stranger's empty profile. `base_url` makes our own links
+    absolute, for API clients.
     """
     known = None if known_usernames is None else {name.casefold() for name in known_usernames}
     paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p]
-    body = "".join(f"<p>{_render_inline(p, known)}</p>" for p in paragraphs)
+    body = "".join(f"<p>{_render_inline(p, known, base_url)}</p>" for p in paragraphs)
     return nh3.clean(
         body,
         tags=ALLOWED_TAGS,
@@ -74,17 +75,17 @@ def render_html(text: str, known_usernames: Iterable[str] | None = None) -> str:
     )
 
 
-def _render_inline(text: str, known: set[str] | None) -> str:
+def _render_inline(text: str, known: set[str] | None, base_url: str) -> str:
     pieces, position = [], 0
     for match in TOKEN_RE.finditer(text):
         pieces.append(html.escape(text[position : match.start()]))
-        pieces.append(_render_token(match, known))
+        pieces.append(_render_token(match, known, base_url))
         position = match.end()
     pieces.append(html.escape(text[position:]))
     return "".join(pieces).replace("\n", "<br>")
 
 
-def _render_token(match: re.Match, known: set[str] | None) -> str:
+def _render_token(match: re.Match, known: set[str] | None, base_url: str) -> str:
     token = match.group(0)
     if match.group("url"):
         return f'<a href="{html.escape(token)}">{html.escape(token)}</a>'
@@ -92,8 +93,8 @@ def _render_token(match: re.Match, known: set[str] | None) -> str:
         username = token[1:]
         if known is not None and username.casefold() not in known:
             return html.escape(token)
-        href = reverse("accounts:profile", args=[username])
+        href = base_url + reverse("accounts:profile", args=[username])
         return f'<a class="mention" href="{html.escape(href)}">@{html.escape(username)}</a>'
     tag = normalize_hashtag(token[1:])
-    href = reverse("posts:hashtag", args=[tag])
+    href = base_url + reverse("posts:hashtag", args=[tag])
     return f'<a class="hashtag" href="{html.escape(href)}">#{html.escape(token[1:])}</a>'

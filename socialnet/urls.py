@@ -13,6 +13,7 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("timeline.api.urls")),
     path("", include("accounts.urls")),
     path("", include("graph.urls")),
     path("", include("posts.urls")),

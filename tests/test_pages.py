@@ -47,8 +47,8 @@ def test_home_page_query_count_does_not_grow_with_posts(client, user, django_ass
     client.force_login(user)
     client.get(reverse("timeline:home"))  # fills the suggestions cache, as for any returning user
 
-    # session + user + page + mentions prefetch (x2) + cached suggestions, and nothing per post
-    with django_assert_max_num_queries(7):
+    # session, user, followed VIPs, page, 4 prefetches, cached suggestions; nothing per post
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("timeline:home"))
 
     assert len(response.context["posts"]) == 20

@@ -1,0 +1,60 @@
+"""Mastodon-style paging for list endpoints: max_id / since_id / min_id / limit, and Link headers."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from rest_framework.exceptions import ValidationError
+
+from socialnet.ids import MAX_ID
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    max_id: int | None
+    since_id: int | None
+    min_id: int | None
+    limit: int
+
+    def as_kwargs(self) -> dict:
+        return {"max_id": self.max_id, "since_id": self.since_id, "min_id": self.min_id, "limit": self.limit}
+
+
+def page_request(request, *, default_limit: int = 20, max_limit: int = 40) -> PageRequest:
+    """Read the paging parameters; a malformed one is a 400 that names it."""
+    params = request.query_params
+    return PageRequest(
+        max_id=_id_param(params, "max_id"),
+        since_id=_id_param(params, "since_id"),
+        min_id=_id_param(params, "min_id"),
+        limit=max(1, min(_int_param(params, "limit", default_limit), max_limit)),
+    )
+
+
+def link_header(request, items) -> str | None:
+    """`Link: <…?max_id=oldest>; rel="next", <…?min_id=newest>; rel="prev"`, as Mastodon sends."""
+    if not items:
+        return None
+    base = request.build_absolute_uri(request.path)
+    kept = {k: v for k, v in request.query_params.items() if k not in ("max_id", "since_id", "min_id")}
+    older = urlencode({**kept, "max_id": items[-1].pk})
+    newer = urlencode({**kept, "min_id": items[0].pk})
+    return f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'
+
+
+def _id_param(params, name):
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or int(value) > MAX_ID:
+        raise ValidationError({name: f"{name} must be a status id (digits)."})
+    return int(value)
+
+
+def _int_param(params, name, default):
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: f"{name} must be an integer."}) from None
