@@ -30,6 +30,7 @@ from accounts.services import recount_counters
 from graph.models import Follow
 from posts.models import Like, Post
 from posts.services import create_post, like, repost
+from timeline.services import refresh_vip_flags
 
 # Published demo logins, printed by the command itself: not secrets.
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105
@@ -202,6 +203,10 @@ class DemoWorldBuilder:
         self.like_popular(accounts, posts, followers)
         self.say("recounting…")
         recount_counters()
+        # The most followed accounts become VIPs now rather than at beat's next minute,
+        # so the demo starts with readers pulling their posts.
+        promoted, _ = refresh_vip_flags()
+        self.say(f"{len(promoted)} VIP accounts (VIP_THRESHOLD={settings.VIP_THRESHOLD} followers)")
 
     def create_accounts(self) -> DemoAccounts:
         check_special_usernames_free()
