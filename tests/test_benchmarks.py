@@ -18,8 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from graph.management.commands.bench_graph import measure_neo4j_drain
 from graph.management.commands.build_world import MARKER_USERNAME, WORLD_PASSWORD
-from graph.models import Follow
+from graph.models import Follow, GraphOutbox
 from posts.models import Post
 from socialnet.benchmarking import Baseline, Figure, Target, format_figure, percentile
 from socialnet.ids import MAX_ID, time_of
@@ -206,11 +207,8 @@ def test_a_figure_line_names_value_baseline_ratio_target_and_samples():
     assert Figure("x", 600.0, "ms", 5, target=Target("<", 500)).verdict == "MISSED"
 
 
-BENCH_FIGURES = ["select_1"] + [
-    f"{kind}.following_{size}"
-    for size in (10, 100, 1000)
-    for kind in ("phase0_pull", "fof_query", "recs_uncached", "recs_cached")
-]
+BENCH_SERIES = ("select_1", "phase0_pull", "fof_query", "recs_uncached", "recs_cached")
+BENCH_FIGURES = [f"{series}.following_{size}" for size in (10, 100, 1000) for series in BENCH_SERIES]
 
 
 def test_bench_graph_prints_every_figure_on_a_tiny_world(db, settings):
@@ -231,3 +229,14 @@ def test_bench_graph_prints_every_figure_on_a_tiny_world(db, settings):
     probes = User.objects.filter(username__startswith="wprobe1000_")
     assert sorted(probes.values_list("following_count", flat=True)) == [1000, 1000]
     assert Follow.objects.filter(follower__in=probes).count() == 2000
+
+
+def test_the_drain_figure_says_why_it_was_not_measured_when_neo4j_is_unreachable(tiny_world, settings):
+    settings.NEO4J_URI = "bolt://127.0.0.1:1"
+
+    result = measure_neo4j_drain(100)
+
+    assert result.figures == []
+    assert len(result.notes) == 1
+    assert result.notes[0].startswith("neo4j_drain: not measured: Neo4j at bolt://127.0.0.1:1 unreachable: ")
+    assert GraphOutbox.objects.count() == 0
