@@ -17,9 +17,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from neo4j.exceptions import ServiceUnavailable
 
-from graph import cypher, mirror, neo4j_client, services, store
+from graph import cypher, mirror, neo4j_backend, neo4j_client, services, store
 from graph.backends import Candidate, PostgresGraph
 from graph.models import Follow, GraphOutbox
 from graph.neo4j_backend import Neo4jGraph
@@ -297,6 +298,32 @@ def test_schedule_mirror_drain_never_raises_when_the_broker_or_redis_is_down(red
     assert "could not queue a Neo4j mirror drain (Redis: " in child.stderr
 
 
+@pytest.mark.django_db
+def test_neo4j_graph_with_neo4j_down_fails_fast_then_refuses_during_the_cool_down(neo4j_down, monkeypatch, user):
+    monkeypatch.setattr(neo4j_backend, "_failed_at", {})
+    graph = Neo4jGraph()
+
+    with pytest.raises(ServiceUnavailable, match=r"Couldn't connect to 127\.0\.0\.1:1"):
+        graph.friends_of_friends(user.pk, exclude_ids=[], limit=20)
+    with pytest.raises(ServiceUnavailable, match=r"Neo4j failed \d+\.\d+s ago; not asking again for 15s"):
+        graph.mutual_follows(user.pk, user.pk + 1, limit=3)
+
+
+@pytest.mark.django_db
+def test_admin_shows_the_backlog_read_only(neo4j_down, admin_client, user, other_user):
+    services.follow(user, other_user)
+    services.follow(other_user, user)
+    changelist = reverse("admin:graph_graphoutbox_changelist")
+
+    page = admin_client.get(changelist)
+    adding = admin_client.get(reverse("admin:graph_graphoutbox_add"))
+
+    assert page.status_code == 200
+    assert "Backlog: 2 rows; the oldest has waited 0\xa0minutes" in page.content.decode()
+    assert adding.status_code == 403
+    assert GraphOutbox.objects.count() == 2
+
+
 # --- Full sync ------------------------------------------------------------------------
 
 
@@ -374,14 +401,36 @@ def test_graph_sync_with_neo4j_down_fails_in_one_line_and_keeps_the_outbox(neo4j
         command_output(*arguments)
 
     message = str(failure.value)
-    assert message.startswith(f"Neo4j at {UNREACHABLE_NEO4J} failed, the outbox is kept: Couldn't connect")
+    assert message.startswith(f"Neo4j is unreachable at {UNREACHABLE_NEO4J}: Couldn't connect to 127.0.0.1:1")
     assert "\n" not in message
+    assert queued_pairs() == [(user.pk, other_user.pk)]
+
+
+class FailingMirror(InMemoryMirror):
+    def apply(self, present, absent):
+        raise ServiceUnavailable("the leader went away\nmid-transaction")
+
+
+@pytest.mark.django_db
+def test_graph_sync_when_neo4j_fails_mid_drain_says_so_in_one_line(neo4j_down, monkeypatch, user, other_user):
+    services.follow(user, other_user)
+    monkeypatch.setattr(neo4j_client, "check_connectivity", lambda: None)  # it answered, then failed
+    monkeypatch.setattr(mirror, "Neo4jMirror", FailingMirror)
+
+    with pytest.raises(CommandError) as failure:
+        command_output()
+
+    assert str(failure.value) == (
+        f"Neo4j at {UNREACHABLE_NEO4J} failed, the outbox is kept: the leader went away mid-transaction"
+    )
     assert queued_pairs() == [(user.pk, other_user.pk)]
 
 
 @pytest.mark.django_db
 def test_graph_sync_prints_what_it_drained_and_repaired(neo4j_down, monkeypatch):
     (a, b, c, d, e), truth, damaged = build_world_with_damaged_mirror()
+    # Neo4j's side of the boundary faked: a server that answers, holding `damaged`.
+    monkeypatch.setattr(neo4j_client, "check_connectivity", lambda: None)
     monkeypatch.setattr(mirror, "Neo4jMirror", lambda: damaged)
 
     full = command_output("--full", "--batch-size", "2", verbosity=2)
@@ -410,11 +459,12 @@ SKIPPED_WITHOUT_NEO4J = "Neo4j mirror tests skipped; the PostgreSQL backend's co
 
 
 @pytest.fixture
-def neo4j_server(settings):
+def neo4j_server(settings, monkeypatch):
     """A reachable, disposable Neo4j from the environment, emptied for each test.
 
     Wipes every :User node: point NEO4J_URI at a test server, never at production.
     """
+    monkeypatch.setattr(neo4j_backend, "_failed_at", {})  # no cool-down left by another test
     uri = os.environ.get("NEO4J_URI", "")
     if not uri:
         pytest.skip(f"NEO4J_URI not set: {SKIPPED_WITHOUT_NEO4J}")
@@ -451,10 +501,10 @@ def test_neo4j_drain_mirrors_the_follow_table(neo4j_server, user, other_user):
 def test_neo4j_replaying_the_outbox_changes_nothing(neo4j_server, user, other_user):
     services.follow(user, other_user)
     services.follow(other_user, user)
-    replay = [GraphOutbox(follower_id=f, followee_id=e) for f, e in queued_pairs()]
+    pairs = queued_pairs()
     mirror.drain_outbox()
 
-    GraphOutbox.objects.bulk_create(replay + replay)
+    GraphOutbox.objects.bulk_create(GraphOutbox(follower_id=f, followee_id=e) for f, e in pairs + pairs)
     result = mirror.drain_outbox()
 
     assert result == mirror.DrainResult(edges_merged=2, rows_done=4)
@@ -513,6 +563,5 @@ def test_neo4j_a_follow_reaches_neo4j_through_a_celery_worker(neo4j_server, redi
 
     with celery_worker(redis_namespace, celery_namespace):
         services.follow(fan, star)  # after commit: schedule_mirror_drain → worker → drain
-        wait_until(lambda: mirrored_edges() == {(fan.pk, star.pk)}, timeout=20)
-
-    assert not GraphOutbox.objects.exists()
+        # Neo4j commits first, then the outbox rows' deletion: wait for both.
+        wait_until(lambda: mirrored_edges() == {(fan.pk, star.pk)} and not GraphOutbox.objects.exists(), timeout=20)
