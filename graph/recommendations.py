@@ -1,4 +1,4 @@
-""""Who to follow" and "followed by people you know".
+"""Recommendations ("who to follow") and "followed by people you know".
 
 The graph questions go to a backend (graph/backends.py): Neo4j when NEO4J_URI is set,
 PostgreSQL otherwise, and PostgreSQL whenever Neo4j fails, with a log line saying so.

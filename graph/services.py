@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import change_counter
 from socialnet.celery import enqueue_after_commit
+from socialnet.db import insert_if_absent
 from timeline import tasks as timeline_tasks
 
 from . import store
@@ -36,7 +37,7 @@ def follow(follower: User, followee: User) -> bool:
         raise ValidationError("Your account is suspended.", code="follower_suspended")
     _check_not_blocked(follower, followee)
     with transaction.atomic():
-        _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+        created = insert_if_absent(Follow, follower=follower, followee=followee)
         if created:
             _edge_changed(follower.pk, followee.pk, +1)
             enqueue_after_commit(timeline_tasks.backfill_timeline, follower.pk, followee.pk)
@@ -60,7 +61,7 @@ def block(blocker: User, blocked: User) -> bool:
     if blocker.pk == blocked.pk:
         raise ValidationError("You cannot block yourself.", code="self_block")
     with transaction.atomic():
-        _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        created = insert_if_absent(Block, blocker=blocker, blocked=blocked)
         if created:
             _remove_follow(blocker.pk, blocked.pk)
             _remove_follow(blocked.pk, blocker.pk)
@@ -107,7 +108,7 @@ def unmute(muter: User, muted: User) -> bool:
 
 def dismiss_suggestion(user: User, dismissed: User) -> bool:
     """Never suggest `dismissed` to `user` again; returns False if already dismissed."""
-    _, created = SuggestionDismissal.objects.get_or_create(user=user, dismissed=dismissed)
+    created = insert_if_absent(SuggestionDismissal, user=user, dismissed=dismissed)
     store.forget_recommendations(user.pk)
     return created
 

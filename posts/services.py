@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.services import change_counter
 from graph.selectors import blocked_either_way_filter, is_blocked_either_way
 from socialnet.celery import enqueue_after_commit
+from socialnet.db import insert_if_absent
 from socialnet.ids import next_id_at
 from timeline import services as timeline_services
 from timeline import tasks as timeline_tasks
@@ -127,7 +128,7 @@ def like(user: User, post: Post) -> bool:
     _check_can_write(user)
     _check_can_interact(user, post, "like")
     with transaction.atomic():
-        _, created = Like.objects.get_or_create(user=user, post=post)
+        created = insert_if_absent(Like, user=user, post=post)
         if created:
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
     return created

@@ -122,6 +122,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A broker host that does not answer must not stall the request that publishes.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=REDIS_KEY_PREFIX + "celery:"),
     # How long a task taken by a worker that died stays invisible before redelivery. Every
     # task is short (one fan-out batch is well under a second), so five minutes never
@@ -183,6 +186,7 @@ FANOUT_BATCH = env.int("FANOUT_BATCH", default=5_000)  # followers per Redis rou
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=4096 * 4096)
 AVATAR_SIZE = 400  # stored avatars are re-encoded to at most this many pixels a side
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)  # bench_timeline's pages: never in production
 
 # --- Files ------------------------------------------------------------------------------
 

@@ -209,3 +209,25 @@ def test_a_follow_unfollow_storm_on_one_pair_keeps_counters_equal_to_the_table()
 
     edges = Follow.objects.filter(follower=fan, followee=star).count()
     assert counts(fan, star) == [(0, edges), (edges, 0)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_like_unlike_storm_on_one_post_keeps_the_count_equal_to_the_table():
+    from posts.models import Like
+
+    fan, author = UserFactory.create_batch(2)
+    post = make_post(author)
+    rng = random.Random(5)
+    actions = [rng.choice((post_services.like, post_services.unlike)) for _ in range(60)]
+
+    def run(action):
+        try:
+            action(fan, post)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(run, actions))  # any IntegrityError would surface here
+
+    post.refresh_from_db()
+    assert post.likes_count == Like.objects.filter(post=post).count()

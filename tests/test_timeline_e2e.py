@@ -64,9 +64,13 @@ def test_a_killed_workers_fan_out_is_redelivered_and_completes(redis_namespace, 
             wait_until(
                 lambda: "fan_out_post" in doomed.log_path.read_text() and "received" in doomed.log_path.read_text()
             )
-            time.sleep(1)
+            blocked_backend = wait_until(_backend_waiting_for_a_lock)
             os.kill(doomed.pid, signal.SIGKILL)
             doomed.wait()
+            # The dead worker's database session would otherwise finish its UPDATE once the
+            # lock is released; a dead host's connection is dropped by the server the same way.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [blocked_backend])
     assert Post.objects.get(pk=post.pk).fanned_out_at is None
 
     time.sleep(2.5)  # past the visibility timeout: the unacknowledged task may be redelivered
@@ -74,6 +78,15 @@ def test_a_killed_workers_fan_out_is_redelivered_and_completes(redis_namespace, 
         wait_until(lambda: Post.objects.get(pk=post.pk).fanned_out_at, timeout=30)
 
     assert [store.home_ids(f.pk) for f in followers] == [[post.pk]] * 2
+
+
+def _backend_waiting_for_a_lock():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @pytest.fixture
