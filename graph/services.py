@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import change_counter
+from notifications.models import Notification
+from notifications.services import notify, withdraw
 from socialnet.celery import enqueue_after_commit
 from socialnet.db import insert_if_absent
 from timeline import tasks as timeline_tasks
@@ -40,6 +42,7 @@ def follow(follower: User, followee: User) -> bool:
         created = insert_if_absent(Follow, follower=follower, followee=followee)
         if created:
             _edge_changed(follower.pk, followee.pk, +1)
+            notify(followee.pk, Notification.Type.FOLLOW, follower)
             enqueue_after_commit(timeline_tasks.backfill_timeline, follower.pk, followee.pk)
     return created
 
@@ -49,6 +52,7 @@ def unfollow(follower: User, followee: User) -> bool:
     with transaction.atomic():
         removed = _remove_follow(follower.pk, followee.pk)
         if removed:
+            withdraw(followee.pk, Notification.Type.FOLLOW, follower)
             enqueue_after_commit(timeline_tasks.purge_timeline, follower.pk, followee.pk, False)
     return removed
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import change_counter
 from graph.selectors import blocked_either_way_filter, is_blocked_either_way
+from notifications.models import Notification
+from notifications.services import notify, withdraw
 from socialnet.celery import enqueue_after_commit
 from socialnet.db import insert_if_absent
 from socialnet.ids import next_id_at
@@ -47,10 +49,14 @@ def create_post(author: User, text: str, *, reply_to: Post | None = None, create
         if created_at is not None:
             post.id, post.created_at = next_id_at(POST_ID_SEQUENCE, created_at), created_at
         post.save(force_insert=True)
-        _link_mentions_and_hashtags(post)
+        mentioned = _link_mentions_and_hashtags(post)
         change_counter(author.pk, "posts_count", +1)
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
+            notify(reply_to.author_id, Notification.Type.REPLY, author, post)
+        for user in mentioned:
+            if reply_to is None or user.pk != reply_to.author_id:  # the reply already told them
+                notify(user.pk, Notification.Type.MENTION, author, post)
         _publish_after_commit(post)
     return post
 
@@ -65,9 +71,12 @@ def edit_post(actor: User, post: Post, text: str) -> Post:
     with transaction.atomic():
         post.text, post.edited_at = text, timezone.now()
         post.save(update_fields=["text", "edited_at"])
+        already_mentioned = set(post.mentions.values_list("user_id", flat=True))
         post.mentions.all().delete()
         PostHashtag.objects.filter(post=post).delete()
-        _link_mentions_and_hashtags(post)
+        for user in _link_mentions_and_hashtags(post):
+            if user.pk not in already_mentioned:
+                notify(user.pk, Notification.Type.MENTION, actor, post)
     return post
 
 
@@ -110,6 +119,7 @@ def repost(user: User, post: Post, *, created_at: datetime | None = None) -> Pos
             shared.save(force_insert=True)
             change_counter(user.pk, "posts_count", +1)
             Post.objects.filter(pk=original.pk).update(reposts_count=F("reposts_count") + 1)
+            notify(original.author_id, Notification.Type.REBLOG, user, original)
             _publish_after_commit(shared)
     except IntegrityError:
         # A concurrent request reposted it first: the unique constraint kept one.
@@ -131,6 +141,7 @@ def like(user: User, post: Post) -> bool:
         created = insert_if_absent(Like, user=user, post=post)
         if created:
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
+            notify(post.author_id, Notification.Type.FAVOURITE, user, post)
     return created
 
 
@@ -139,6 +150,7 @@ def unlike(user: User, post: Post) -> bool:
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk, likes_count__gt=0).update(likes_count=F("likes_count") - 1)
+            withdraw(post.author_id, Notification.Type.FAVOURITE, user, post)
     return bool(deleted)
 
 
@@ -152,8 +164,10 @@ def _live_repost(user: User, original: Post) -> Post | None:
     return Post.objects.filter(author=user, repost_of=original, is_deleted=False).first()
 
 
-def _link_mentions_and_hashtags(post: Post) -> None:
+def _link_mentions_and_hashtags(post: Post) -> list[User]:
+    """Store the post's mentions and hashtags; returns the accounts mentioned."""
     usernames = [name.lower() for name in post_text.extract_mentions(post.text)]
+    mentioned: list[User] = []
     if usernames:
         mentioned = (
             User.objects.active()
@@ -162,12 +176,14 @@ def _link_mentions_and_hashtags(post: Post) -> None:
             # A block either way: the text stays as typed, but no mention (and no notification).
             .exclude(blocked_either_way_filter(post.author, "pk"))
         )
+        mentioned = list(mentioned)
         Mention.objects.bulk_create([Mention(post=post, user=user) for user in mentioned], ignore_conflicts=True)
     tag_names = post_text.extract_hashtags(post.text)
     if tag_names:
         Hashtag.objects.bulk_create([Hashtag(name=name) for name in tag_names], ignore_conflicts=True)
         tags = Hashtag.objects.filter(name__in=tag_names)
         PostHashtag.objects.bulk_create([PostHashtag(post=post, hashtag=tag) for tag in tags], ignore_conflicts=True)
+    return mentioned
 
 
 def _check_can_write(user: User) -> None:
