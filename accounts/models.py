@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
+from oauth2_provider.models import AbstractApplication
 
 from .validators import USERNAME_MAX_LENGTH, validate_avatar, validate_username
 
@@ -131,3 +132,37 @@ class Report(models.Model):
 
     def __str__(self):
         return f"Report #{self.pk} on {self.target} ({self.status})"
+
+
+class OAuthApplication(AbstractApplication):
+    """An app registered through Mastodon's POST /api/v1/apps (or by a developer).
+
+    Mastodon apps send redirect URIs that django-oauth-toolkit's validator refuses: the
+    out-of-band URN (the code is shown on a page) and custom schemes such as tusky://.
+    accounts/oauth.py validates those instead, and allows exactly the schemes the app
+    registered when redirecting back to it.
+    """
+
+    website = models.URLField(blank=True, max_length=2000)
+    # The scopes the app registered; a token may be granted any of them, or fewer.
+    scopes = models.CharField(max_length=1000, default="read")
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        ordering = ["id"]
+
+    def clean(self):
+        from .oauth import validate_redirect_uris
+
+        validate_redirect_uris(self.redirect_uris)
+
+    def get_allowed_schemes(self):
+        from .oauth import registered_schemes
+
+        return registered_schemes(self.redirect_uris)
+
+    def allows_grant_type(self, *grant_types):
+        # A Mastodon app uses one registration for the user's authorization code, its own
+        # client-credentials token (to sign people up) and refreshes.
+        mastodon_grants = {self.GRANT_AUTHORIZATION_CODE, self.GRANT_CLIENT_CREDENTIALS, "refresh_token"}
+        return bool(mastodon_grants & set(grant_types))

@@ -687,6 +687,11 @@ def cmd_test(env: dict[str, str], pytest_args: list[str]) -> int:
             manage("check", "--deploy", "--fail-level", "WARNING"),
             production_like(env),
         )
+        run_step(
+            "manage.py spectacular --validate --fail-on-warn (the OpenAPI schema is valid, without warnings)",
+            manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull),
+            env,
+        )
         say(" ".join(["pytest", *pytest_args]))
         returncode = run_foreground([python, "-m", "pytest", *pytest_args], env)
         if returncode == PYTEST_NO_TESTS_COLLECTED:

@@ -3,9 +3,18 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
 from socialnet.ids import MAX_ID
+
+PAGING_PARAMETERS = [
+    OpenApiParameter("max_id", OpenApiTypes.STR, description="Results older than this id."),
+    OpenApiParameter("since_id", OpenApiTypes.STR, description="The newest results newer than this id."),
+    OpenApiParameter("min_id", OpenApiTypes.STR, description="The results immediately newer than this id."),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="How many results (capped per endpoint)."),
+]
 
 
 @dataclass(frozen=True)

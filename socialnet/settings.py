@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "oauth2_provider",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "accounts",
     "posts",
@@ -166,6 +169,48 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- OAuth2 for apps (django-oauth-toolkit), as Mastodon's API offers it -----------------
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+_READABLE = "accounts blocks bookmarks favourites filters follows lists mutes notifications search statuses"
+_WRITABLE = "accounts blocks bookmarks conversations favourites filters follows lists media mutes notifications"
+_WRITABLE += " reports statuses"
+OAUTH2_PROVIDER = {
+    # Mastodon's scopes: the four families and their fine-grained parts (accounts/oauth.py
+    # decides which ones an endpoint needs).
+    "SCOPES": {
+        "read": "read all your data",
+        "write": "change all your data",
+        "follow": "follow, block and mute accounts",
+        "push": "receive push notifications",
+        "profile": "read only your own profile",
+        **{f"read:{part}": f"read your {part}" for part in _READABLE.split()},
+        **{f"write:{part}": f"change your {part}" for part in _WRITABLE.split()},
+    },
+    "DEFAULT_SCOPES": ["read"],
+    # Mastodon tokens do not expire unless revoked; a long life keeps apps signed in, and
+    # refresh tokens (with replay protection) renew them.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 365 * 24 * 3600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    # Mastodon makes PKCE optional; it is required here for public clients (no secret),
+    # whose only protection it is, and optional for confidential ones.
+    "PKCE_REQUIRED": lambda client_id: __import__("accounts.oauth").oauth.pkce_required(client_id),
+    # Only the fallback for error redirects before an app is known; apps' own URIs
+    # (custom schemes, loopback http, out-of-band) are checked by accounts/oauth.py.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # RFC 9700 behaviour: no implicit or password grant, S256 PKCE only, bearer tokens in
+    # headers only (the streaming API reads its own query token), `iss` in responses,
+    # tokens stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.MastodonOAuth2Validator",
+}
+
 # last_active_at is written at most this often per user, by a Celery task.
 LAST_ACTIVE_RESOLUTION_SECONDS = 15 * 60
 
@@ -228,9 +273,24 @@ USE_TZ = True
 
 # --- REST framework ---------------------------------------------------------------------
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "socialnet API",
+    "DESCRIPTION": "The Mastodon client API, as socialnet serves it.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's assets come from the sidecar package: no CDN needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "socialnet.api_errors.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.oauth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
 }
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
 def healthz(request):
@@ -13,12 +14,20 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("accounts.api.urls")),
     path("api/", include("timeline.api.urls")),
+    path("", include("accounts.oauth_urls")),
     path("", include("accounts.urls")),
     path("", include("graph.urls")),
     path("", include("posts.urls")),
     path("", include("timeline.urls")),
 ]
+
+if settings.BENCHMARK_ENDPOINTS:
+    # The floor and "phase 0" pages that `manage.py bench_timeline` measures the home timeline against.
+    urlpatterns += [path("api/bench/", include("timeline.api.bench_views"))]
 
 if settings.SERVE_MEDIA:
     # Avatars are re-encoded on upload (accounts.services.reencode_avatar), so serving

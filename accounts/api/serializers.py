@@ -48,14 +48,14 @@ class AccountSerializer(serializers.ModelSerializer):
         data = super().to_representation(user)
         return {**data, "avatar_static": data["avatar"], **self.ABSENT_FEATURES}
 
-    def get_display_name(self, user):
+    def get_display_name(self, user) -> str:
         return user.display_name or user.username
 
-    def get_note(self, user):
+    def get_note(self, user) -> str:
         return linebreaks(escape(user.bio)) if user.bio else ""
 
-    def get_url(self, user):
+    def get_url(self, user) -> str:
         return absolute(reverse("accounts:profile", args=[user.username]))
 
-    def get_avatar(self, user):
+    def get_avatar(self, user) -> str:
         return absolute(user.avatar.url if user.avatar else DEFAULT_AVATAR)

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import AccountSerializer, absolute
@@ -51,13 +53,14 @@ class StatusSerializer(serializers.ModelSerializer):
     def to_representation(self, post):
         return {**super().to_representation(post), **self.ABSENT_FEATURES}
 
-    def get_in_reply_to_id(self, post):
+    def get_in_reply_to_id(self, post) -> str | None:
         return str(post.reply_to_id) if post.reply_to_id else None
 
-    def get_in_reply_to_account_id(self, post):
+    def get_in_reply_to_account_id(self, post) -> str | None:
         return str(post.reply_to.author_id) if post.reply_to_id else None
 
-    def get_reblog(self, post):
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_reblog(self, post) -> dict | None:
         if post.repost_of_id is None:
             return None
         original = post.repost_of
@@ -66,22 +69,23 @@ class StatusSerializer(serializers.ModelSerializer):
         original.viewer_reposted = getattr(post, "viewer_reposted_original", False)
         return StatusSerializer(original, context=self.context).data
 
-    def get_content(self, post):
+    def get_content(self, post) -> str:
         known = [user.username for user in post.mentioned_users.all()]
         return text.render_html(post.text, known_usernames=known, base_url=settings.SITE_URL.rstrip("/"))
 
-    def get_uri(self, post):
+    def get_uri(self, post) -> str:
         return absolute(reverse("posts:detail", args=[post.pk]))
 
     get_url = get_uri
 
-    def get_favourited(self, post):
+    def get_favourited(self, post) -> bool:
         return bool(getattr(post, "viewer_liked", False))
 
-    def get_reblogged(self, post):
+    def get_reblogged(self, post) -> bool:
         return bool(getattr(post, "viewer_reposted", False))
 
-    def get_mentions(self, post):
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_mentions(self, post) -> list[dict]:
         return [
             {
                 "id": str(user.pk),
@@ -92,7 +96,8 @@ class StatusSerializer(serializers.ModelSerializer):
             for user in post.mentioned_users.all()
         ]
 
-    def get_tags(self, post):
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_tags(self, post) -> list[dict]:
         return [
             {"name": tag.name, "url": absolute(reverse("posts:hashtag", args=[tag.name]))}
             for tag in post.hashtags.all()
