@@ -116,7 +116,7 @@ def test_a_large_audience_is_fanned_out_in_batches(publish, settings):
 
 
 def test_timelines_are_trimmed_to_timeline_max(world, publish, settings):
-    settings.TIMELINE_MAX = 3
+    settings.TIMELINE_MAX, settings.TIMELINE_TRIM_SLACK = 3, 0
     author, reader, *_ = world
 
     posts = [publish(make_post, author, f"n{i}") for i in range(5)]
@@ -278,7 +278,7 @@ def test_limit_is_capped_at_40(publish):
 
 
 def test_reading_past_the_trimmed_end_continues_from_postgresql(publish, settings):
-    settings.TIMELINE_MAX = 5
+    settings.TIMELINE_MAX, settings.TIMELINE_TRIM_SLACK = 5, 0
     reader, author = active_user(), active_user()
     publish(graph_services.follow, reader, author)
     services.rebuild_home(reader.pk)
@@ -373,3 +373,14 @@ def test_check_timelines_reports_differences_and_rebuild_fixes_them(world, publi
     report = StringIO()
     call_command("check_timelines", sample=50, stdout=report)
     assert "Checked 4 timelines: 0 differ from PostgreSQL." in report.getvalue()
+
+
+def test_trimming_waits_for_the_slack_then_cuts_back_to_timeline_max(world, publish, settings):
+    settings.TIMELINE_MAX, settings.TIMELINE_TRIM_SLACK = 3, 2
+    author, reader, *_ = world
+
+    posts = [publish(make_post, author, f"n{i}") for i in range(5)]
+    assert store.home_ids(reader.pk) == [p.pk for p in reversed(posts)]  # 5 = 3 + slack: not yet
+
+    newest = publish(make_post, author, "one over")
+    assert store.home_ids(reader.pk) == [newest.pk, posts[4].pk, posts[3].pk]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from graph.models import Follow, Mute
+from notifications import presence
 from posts.models import Post
 from posts.selectors import feed_posts
 
@@ -55,12 +56,15 @@ def fan_out_batch(post_id: int, after_follower_id: int = 0) -> int | None:
         return _mark_fanned_out(post_id)
     if post.author.is_vip:
         store.add_vip_post(post.author_id, post.pk)
+        presence.publish_vip_post(post, active_follower_ids)  # live `update` to its online followers
         return _mark_fanned_out(post_id)
     followers = active_follower_ids(post.author_id, after=after_follower_id, limit=settings.FANOUT_BATCH)
     if post.is_repost:
         store.add_repost(post.pk, post.repost_of_id, followers)
     else:
         store.add_post(post.pk, followers)
+    # Live `update` to those of the batch who are online (and the author, with the first batch).
+    presence.publish_post(post, followers, with_author=after_follower_id == 0)
     if len(followers) == settings.FANOUT_BATCH:
         return followers[-1]
     return _mark_fanned_out(post_id)
@@ -76,6 +80,7 @@ def retract_batch(post_id: int, after_follower_id: int = 0) -> int | None:
         store.remove_vip_posts(post.author_id, [post_id])
     followers = active_follower_ids(post.author_id, after=after_follower_id, limit=settings.FANOUT_BATCH)
     store.remove_posts([post_id], followers)
+    presence.publish_delete(post_id, [post.author_id, *followers] if after_follower_id == 0 else followers)
     return followers[-1] if len(followers) == settings.FANOUT_BATCH else None
 
 
