@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,6 +16,22 @@ def avatar_upload_path(user, filename):
     return f"avatars/{user.pk or 'new'}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1].lower()}"
 
 
+class NameSearch(models.Func):
+    """UPPER(username || ' ' || display_name): what the admin's account search matches.
+
+    Trigram-indexed (accounts_user_name_trgm), so a search stays an index lookup on
+    millions of accounts; written without parameters so the query's expression is the
+    index's, character for character.
+    """
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()
+
+    def __init__(self):
+        super().__init__(models.F("username"), models.F("display_name"))
+
+
 class AccountManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
@@ -22,6 +39,10 @@ class AccountManager(UserManager):
     def active(self):
         """Accounts every read shows: not suspended, not deactivated."""
         return self.filter(is_suspended=False, is_active=True)
+
+    def discoverable(self):
+        """Accounts strangers may come across (search, suggestions): active and not silenced."""
+        return self.active().filter(is_silenced=False)
 
 
 class User(AbstractUser):
@@ -46,8 +67,13 @@ class User(AbstractUser):
     # Written by a Celery task at most every LAST_ACTIVE_RESOLUTION_SECONDS (middleware.py).
     last_active_at = models.DateTimeField(null=True, blank=True)
 
+    # Moderation flags are set only through accounts.moderation, which writes the audit row.
     is_suspended = models.BooleanField(default=False)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    # Posts reach followers only: out of public and tag timelines, search and suggestions.
+    # The database default lets code deployed before the flag existed keep inserting accounts.
+    is_silenced = models.BooleanField(default=False, db_default=False)
+    silenced_at = models.DateTimeField(null=True, blank=True)
 
     # Authors with VIP_THRESHOLD+ followers are not fanned out: readers pull their posts.
     # Set and cleared with hysteresis by timeline.services.refresh_vip_flags.
@@ -81,6 +107,11 @@ class User(AbstractUser):
             models.Index(fields=["last_active_at"], name="accounts_user_last_active"),
             models.Index(fields=["-followers_count"], name="accounts_user_most_followed"),
             models.Index(fields=["id"], name="accounts_user_vips", condition=models.Q(is_vip=True)),
+            GinIndex(OpClass(NameSearch(), name="gin_trgm_ops"), name="accounts_user_name_trgm"),
+            # Case-insensitive prefix search of accounts (the API's account search):
+            # lower(...) LIKE 'prefix%' is an index range scan with text_pattern_ops.
+            models.Index(OpClass(Lower("username"), name="text_pattern_ops"), name="accounts_user_username_prefix"),
+            models.Index(OpClass(Lower("display_name"), name="text_pattern_ops"), name="accounts_user_name_prefix"),
         ]
 
     def __str__(self):
@@ -166,3 +197,61 @@ class OAuthApplication(AbstractApplication):
         # client-credentials token (to sign people up) and refreshes.
         mastodon_grants = {self.GRANT_AUTHORIZATION_CODE, self.GRANT_CLIENT_CREDENTIALS, "refresh_token"}
         return bool(mastodon_grants & set(grant_types))
+
+
+class ModerationAction(models.Model):
+    """One moderator decision, written by accounts.moderation in the transaction it records.
+
+    Append-only: the model refuses saves of existing rows and deletes, the admin grants
+    nobody add/change/delete, and a database trigger (the moderation migration) refuses UPDATE and
+    DELETE outright, except clearing the link to a target that is itself being deleted.
+    """
+
+    class Kind(models.TextChoices):
+        HIDE_POST = "hide_post", "Hid a post"
+        UNHIDE_POST = "unhide_post", "Unhid a post"
+        SUSPEND = "suspend", "Suspended an account"
+        UNSUSPEND = "unsuspend", "Unsuspended an account"
+        SILENCE = "silence", "Silenced an account"
+        UNSILENCE = "unsilence", "Unsilenced an account"
+        RESOLVE_REPORT = "resolve_report", "Resolved a report"
+        REJECT_REPORT = "reject_report", "Rejected a report"
+
+    # PROTECT: a moderator with a history is deactivated, never deleted, so the log keeps its author.
+    moderator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="moderation_actions_taken")
+    action = models.CharField(max_length=32, choices=Kind.choices)
+    target_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_actions_received"
+    )
+    target_post = models.ForeignKey(
+        "posts.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_actions"
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_actions"
+    )
+    reason = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="accounts_moderationaction_has_reason"),
+        ]
+        # Given to the `moderators` group (the moderators_group migration), checked by accounts.moderation.
+        permissions = [
+            ("hide_post", "Can hide and unhide posts"),
+            ("suspend_user", "Can suspend and unsuspend accounts"),
+            ("silence_user", "Can silence and unsilence accounts"),
+            ("resolve_report", "Can resolve and reject reports"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} (#{self.pk})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The moderation log is append-only: rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The moderation log is append-only: rows are never deleted.")

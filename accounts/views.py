@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from graph import recommendations
 from graph import selectors as graph_selectors
 from posts import selectors as post_selectors
+from socialnet.ids import parse_id
 
 from . import services
 from .forms import ProfileForm, SignupForm
@@ -50,7 +51,7 @@ def edit_profile(request):
 
 def profile(request, username):
     account = get_visible_account(username)
-    max_id = _int_or_none(request.GET.get("max_id"))
+    max_id = parse_id(request.GET.get("max_id"))
     posts = post_selectors.author_posts(request.user, account, max_id=max_id)
     context = {
         "account": account,
@@ -78,10 +79,3 @@ def following(request, username):
     account = get_visible_account(username)
     people = graph_selectors.following_of(account)[: graph_selectors.LIST_PAGE_SIZE]
     return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Following"})
-
-
-def _int_or_none(value):
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from socialnet.ids import NextId
 
@@ -50,6 +53,13 @@ class Post(models.Model):
             models.Index(fields=["reply_to", "id"], name="posts_post_replies", condition=Q(reply_to__isnull=False)),
             models.Index(fields=["repost_of"], name="posts_post_reposts", condition=Q(repost_of__isnull=False)),
             models.Index(fields=["id"], name="posts_post_fan_out_pending", condition=Q(fanned_out_at__isnull=True)),
+            # Admin text search: Django's icontains is UPPER(text) LIKE '%…%', so the trigram
+            # index is on that expression (its migration builds both concurrently).
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="posts_post_text_trgm"),
+            models.Index(fields=["id"], name="posts_post_hidden", condition=Q(is_hidden=True)),
+            # Full-text search of statuses (GET /api/v2/search): socialnet/api_search.py's
+            # query uses this very expression.
+            GinIndex(SearchVector("text", config="simple"), name="posts_post_text_search"),
         ]
         constraints = [
             # One live repost per user and post (Mastodon's rule); a deleted one frees it.

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from socialnet.ids import parse_id
+
 from . import selectors, services
 from .forms import PostForm
 
@@ -82,8 +84,7 @@ def act(request, post_id, action):
 
 
 def hashtag(request, name):
-    max_id = request.GET.get("max_id")
-    posts = selectors.hashtag_posts(request.user, name, max_id=int(max_id) if max_id and max_id.isdigit() else None)
+    posts = selectors.hashtag_posts(request.user, name, max_id=parse_id(request.GET.get("max_id")))
     next_max_id = posts[-1].id if len(posts) == selectors.PAGE_SIZE else None
     return render(request, "posts/hashtag.html", {"name": name.casefold(), "posts": posts, "next_max_id": next_max_id})
 

@@ -54,7 +54,7 @@ def _id_param(params, name):
     value = params.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit() or int(value) > MAX_ID:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:  # isdigit() alone accepts "¹"
         raise ValidationError({name: f"{name} must be a status id (digits)."})
     return int(value)
 

@@ -65,3 +65,12 @@ def id_at(moment: datetime, sequence: int = 0) -> int:
 def time_of(snowflake_id: int) -> datetime:
     """When the row with this id was made, to the millisecond."""
     return datetime.fromtimestamp(((snowflake_id >> SEQUENCE_BITS) + EPOCH_MS) / 1000, tz=UTC)
+
+
+def parse_id(value) -> int | None:
+    """An id from user input (a query parameter), or None if it cannot be one."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None

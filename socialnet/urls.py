@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from socialnet.api_instance import api_not_found
+
 
 def healthz(request):
     """Liveness for load balancers and docker-compose: the process answers."""
@@ -18,6 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api.urls")),
     path("api/", include("timeline.api.urls")),
+    path("api/", include("socialnet.api_urls")),
+    path("api/v1/streaming/", include("notifications.api.urls")),
     path("", include("accounts.oauth_urls")),
     path("", include("accounts.urls")),
     path("", include("graph.urls")),
@@ -34,3 +38,6 @@ if settings.SERVE_MEDIA:
     # them from the app is safe; a big deployment serves MEDIA_ROOT from a proxy or CDN.
     media_prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns += [re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Last: any other /api/ path is Mastodon's JSON 404, never an HTML page.
+urlpatterns += [re_path(r"^api/", api_not_found)]

@@ -23,6 +23,12 @@ def celery_namespace():
 
 
 @pytest.fixture(autouse=True)
+def generous_rate_limits(settings):
+    """The suite sends thousands of requests from 127.0.0.1; rate-limit tests lower single buckets."""
+    settings.RATE_LIMITS = {bucket: (100_000, window) for bucket, (_, window) in settings.RATE_LIMITS.items()}
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher costs ~0.3 s per password; tests check behaviour, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

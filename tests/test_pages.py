@@ -102,3 +102,11 @@ def test_a_blocked_user_sees_no_posts_on_the_blockers_profile(client, user, othe
 
     assert "not for blocked eyes" not in html
     assert f"@{other_user.username} has blocked you." in html
+
+
+@pytest.mark.parametrize("max_id", ["¹", "99999999999999999999999", "-5", "abc"])
+def test_odd_max_ids_in_pages_are_ignored_not_500(client, user, max_id):
+    client.force_login(user)
+
+    for url in (reverse("timeline:home"), reverse("accounts:profile", args=[user.username]), "/tags/x/"):
+        assert client.get(url, {"max_id": max_id}).status_code == 200

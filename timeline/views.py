@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 
 from graph.recommendations import recommend_follows
 from posts.forms import PostForm
+from socialnet.ids import parse_id
 
 from .selectors import home_timeline
 
@@ -9,8 +10,7 @@ from .selectors import home_timeline
 def home(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    max_id = request.GET.get("max_id")
-    posts = home_timeline(request.user, max_id=int(max_id) if max_id and max_id.isdigit() else None)
+    posts = home_timeline(request.user, max_id=parse_id(request.GET.get("max_id")))
     # Filtering can leave a page short while older posts exist: offer "older" whenever
     # this page had any.
     next_max_id = posts[-1].id if posts else None

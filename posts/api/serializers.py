@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -59,7 +58,7 @@ class StatusSerializer(serializers.ModelSerializer):
     def get_in_reply_to_account_id(self, post) -> str | None:
         return str(post.reply_to.author_id) if post.reply_to_id else None
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(serializers.DictField(allow_null=True))  # null unless a reblog
     def get_reblog(self, post) -> dict | None:
         if post.repost_of_id is None:
             return None

@@ -14,8 +14,7 @@ from rest_framework.response import Response
 
 from notifications.models import ReadMarker
 from notifications.services import mark_read
-from socialnet.api_views import UserView, list_param
-from socialnet.ids import MAX_ID
+from socialnet.api_views import UserView, is_id, list_param
 from timeline import markers
 
 TIMELINES = ("home", "notifications")
@@ -64,7 +63,7 @@ def _last_read_id(request, timeline: str) -> int | None:
     if value is None:
         return None
     text = str(value)
-    if not text.isdigit() or int(text) > MAX_ID:
+    if not is_id(text):
         raise ValidationError({timeline: "last_read_id must be an id (digits)."})
     return int(text)
 

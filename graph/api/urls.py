@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("v2/suggestions", views.Suggestions.as_view(), name="api-suggestions"),
+    path("v1/suggestions/<str:account_id>", views.RemoveSuggestion.as_view(), name="api-suggestion-remove"),
+]

@@ -1,0 +1,98 @@
+"""GET /api/v2/search (content/en/methods/search.md): accounts, hashtags and statuses.
+
+Accounts: username or display-name prefix, case-insensitive (accounts/api/accounts.py).
+Hashtags: name prefix. Statuses: PostgreSQL full-text search with the 'simple'
+configuration (no stemming: it works the same for every language) over a GIN index on
+to_tsvector('simple', text) (posts migration), among the posts the viewer may see.
+"""
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from accounts.api.accounts import search_accounts
+from accounts.api.serializers import AccountSerializer, absolute
+from posts.api.serializers import StatusSerializer
+from posts.models import Hashtag
+from posts.selectors import visible_posts
+from socialnet.api_views import PublicView, bool_param, int_param
+
+SEARCH_DEFAULT, SEARCH_MAX = 20, 40
+OFFSET_MAX = 10_000
+QUERY_MAX = 500
+TYPES = ("accounts", "hashtags", "statuses")
+
+
+def search_statuses(viewer, query: str):
+    """Posts matching every word of `query`, newest first, as far as the viewer may see.
+
+    The expression must stay exactly the index's (posts migration) for PostgreSQL to use it.
+    Reposts have no text of their own, so they never match.
+    """
+    words = SearchQuery(query, config="simple", search_type="plain")
+    return (
+        visible_posts(viewer)
+        .annotate(document=SearchVector("text", config="simple"))
+        .filter(document=words)
+        .order_by("-id")
+    )
+
+
+def search_hashtags(query: str):
+    name = query.strip().lstrip("#").casefold()
+    if not name:
+        return Hashtag.objects.none()
+    return Hashtag.objects.filter(name__startswith=name).order_by("name")
+
+
+def tag_entity(tag: Hashtag) -> dict:
+    return {"name": tag.name, "url": absolute(reverse("posts:hashtag", args=[tag.name])), "history": []}
+
+
+TAG_FIELDS = {"name": serializers.CharField(), "url": serializers.CharField(), "history": serializers.ListField()}
+SearchEntity = inline_serializer(
+    "Search",
+    {
+        "accounts": AccountSerializer(many=True),
+        "statuses": StatusSerializer(many=True),
+        "hashtags": inline_serializer("Tag", TAG_FIELDS, many=True),
+    },
+)
+
+
+class Search(PublicView):
+    required_scopes = {"GET": "read:search"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True),
+            OpenApiParameter("type", OpenApiTypes.STR, enum=list(TYPES)),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Default 20, max 40."),
+            OpenApiParameter("offset", OpenApiTypes.INT),
+            OpenApiParameter("following", OpenApiTypes.BOOL),
+            OpenApiParameter("resolve", OpenApiTypes.BOOL),
+        ],
+        responses=SearchEntity,
+    )
+    def get(self, request):
+        params = request.query_params
+        query = params.get("q", "").replace("\x00", "")[:QUERY_MAX].strip()
+        wanted = params.get("type")
+        limit = int_param(params, "limit", SEARCH_DEFAULT, low=1, high=SEARCH_MAX)
+        offset = int_param(params, "offset", 0, low=0, high=OFFSET_MAX)
+        window = slice(offset, offset + limit)
+        viewer, context = request.user, {"request": request}
+        found = {"accounts": [], "statuses": [], "hashtags": []}
+        if query and wanted in (None, "", "accounts"):
+            accounts = search_accounts(viewer, query, following=bool_param(params, "following"))[window]
+            found["accounts"] = AccountSerializer(accounts, many=True, context=context).data
+        if query and wanted in (None, "", "statuses"):
+            found["statuses"] = StatusSerializer(
+                search_statuses(viewer, query)[window], many=True, context=context
+            ).data
+        if query and wanted in (None, "", "hashtags"):
+            found["hashtags"] = [tag_entity(tag) for tag in search_hashtags(query)[window]]
+        return Response(found)
