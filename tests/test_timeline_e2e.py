@@ -75,7 +75,7 @@ def test_a_killed_workers_fan_out_is_redelivered_and_completes(redis_namespace, 
 
     time.sleep(2.5)  # past the visibility timeout: the unacknowledged task may be redelivered
     with celery_worker(redis_namespace, celery_namespace, CELERY_VISIBILITY_TIMEOUT="2"):
-        wait_until(lambda: Post.objects.get(pk=post.pk).fanned_out_at, timeout=30)
+        wait_until(lambda: Post.objects.get(pk=post.pk).fanned_out_at, timeout=90)
 
     assert [store.home_ids(f.pk) for f in followers] == [[post.pk]] * 2
 
