@@ -94,7 +94,7 @@ def _compute_candidates(user: User) -> list[tuple[Candidate, str]]:
     found = _ask_graph(
         lambda backend: backend.friends_of_friends(user.pk, exclude_ids=excluded, limit=SUGGESTIONS_MAX + OVERFETCH)
     )
-    allowed = set(User.objects.active().filter(pk__in=[c.user_id for c in found]).values_list("pk", flat=True))
+    allowed = set(User.objects.discoverable().filter(pk__in=[c.user_id for c in found]).values_list("pk", flat=True))
     chosen = [(c, Source.FRIENDS_OF_FRIENDS) for c in found if c.user_id in allowed][:SUGGESTIONS_MAX]
     if len(chosen) < SUGGESTIONS_MAX:
         taken = excluded | {c.user_id for c, _ in chosen}
@@ -116,7 +116,7 @@ def _most_followed(user: User, taken: set[int], count: int) -> list[Candidate]:
     """Cold start: the most followed accounts seen lately, not followed or excluded."""
     recently = timezone.now() - timedelta(days=settings.ACTIVE_DAYS)
     popular = (
-        User.objects.active()
+        User.objects.discoverable()
         .filter(last_active_at__gte=recently)
         .exclude(pk=user.pk)
         .exclude(pk__in=taken)
@@ -140,14 +140,14 @@ def _ask_graph(question):
 
 
 def _hydrate(candidates: list[dict], limit: int) -> list[Suggestion]:
-    """Turn cached ids into accounts with one query, dropping any suspended since caching."""
+    """Turn cached ids into accounts with one query, dropping any suspended or silenced since caching."""
     wanted = candidates[: limit + OVERFETCH]
     ids = {c["user_id"] for c in wanted} | {via for c in wanted for via in c["via_ids"]}
     accounts = User.objects.active().in_bulk(ids)
     suggestions = []
     for candidate in wanted:
         account = accounts.get(candidate["user_id"])
-        if account is None:
+        if account is None or account.is_silenced:
             continue
         via = [accounts[i] for i in candidate["via_ids"] if i in accounts]
         if candidate["source"] == Source.FRIENDS_OF_FRIENDS:

@@ -53,6 +53,14 @@ def feed_posts(viewer: User | None = None) -> QuerySet[Post]:
     return posts.exclude(graph.muted_filter(viewer, "author")).exclude(graph.muted_filter(viewer, "repost_of__author"))
 
 
+def reaching(posts: QuerySet[Post], viewer: User | None) -> QuerySet[Post]:
+    """Without silenced accounts' posts, except for their followers (and themselves)."""
+    reach = Q(author__is_silenced=False)
+    if viewer is not None and viewer.is_authenticated:
+        reach |= Q(author=viewer) | Q(author__in=graph.followee_ids(viewer))
+    return posts.filter(reach)
+
+
 def with_viewer_state(posts: QuerySet[Post], viewer: User | None) -> QuerySet[Post]:
     """Annotate whether the viewer liked / reposted each post (or its original)."""
     if viewer is None or not viewer.is_authenticated:
@@ -113,7 +121,7 @@ def hashtag_posts(viewer: User | None, name: str, *, limit=PAGE_SIZE, **bounds) 
     tag = Hashtag.objects.filter(name=name.casefold()).first()
     if tag is None:
         return []
-    return page(feed_posts(viewer).filter(posthashtag__hashtag=tag), limit=limit, **bounds)
+    return page(reaching(feed_posts(viewer), viewer).filter(posthashtag__hashtag=tag), limit=limit, **bounds)
 
 
 # Recursive walks along reply_to, bounded in depth so a pathological thread stays cheap.

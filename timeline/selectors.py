@@ -18,7 +18,7 @@ from django.db.models import Q
 from accounts.models import User
 from graph.selectors import followee_ids
 from posts.models import Post
-from posts.selectors import PAGE_SIZE, clamp_limit, feed_posts, page
+from posts.selectors import PAGE_SIZE, clamp_limit, feed_posts, page, reaching
 
 from . import services, store, tasks
 
@@ -59,7 +59,7 @@ def pull_home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, l
 
 def public_timeline(viewer: User | None, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
     """Everyone's recent original posts and replies (reposts are left out, as on Mastodon)."""
-    posts = feed_posts(viewer).filter(repost_of__isnull=True)
+    posts = reaching(feed_posts(viewer), viewer).filter(repost_of__isnull=True)
     return page(posts, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 

@@ -443,10 +443,13 @@ def search_accounts(viewer, query: str, *, following: bool = False) -> QuerySet[
         .annotate(username_lower=Lower("username"), display_name_lower=Lower("display_name"))
         .filter(Q(username_lower__startswith=prefix) | Q(display_name_lower__startswith=prefix))
     )
+    reach = Q(is_silenced=False)  # a silenced account is found only by its followers
     if viewer is not None and viewer.is_authenticated:
         accounts = accounts.exclude(graph_selectors.blocked_either_way_filter(viewer, "pk"))
+        reach |= Q(pk=viewer.pk) | Q(pk__in=graph_selectors.followee_ids(viewer))
         if following:
             accounts = accounts.filter(pk__in=graph_selectors.followee_ids(viewer))
+    accounts = accounts.filter(reach)
     # Exact username first, then the most followed.
     exact_first = Case(When(username_lower=prefix, then=Value(0)), default=Value(1))
     return accounts.order_by(exact_first, "-followers_count", "pk")

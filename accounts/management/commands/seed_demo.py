@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -26,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.moderation import MODERATORS_GROUP
 from accounts.services import recount_counters
 from graph.models import Follow
 from posts.models import Like, Post
@@ -220,12 +222,15 @@ class DemoWorldBuilder:
         User.objects.filter(pk__in=[user.pk for user in created]).update(created_at=joined, date_joined=joined)
         self.mark_recent_activity(created)
         vip_count = len(VIP_USERNAMES)
-        return DemoAccounts(
+        accounts = DemoAccounts(
             vips=created[:vip_count],
             newcomer=created[vip_count],
             moderator=created[vip_count + 1],
             crowd=created[len(specials) :],
         )
+        # Staff for the admin, but no superuser: the group (migration) grants what moderating needs.
+        Group.objects.get(name=MODERATORS_GROUP).user_set.add(accounts.moderator)
+        return accounts
 
     def mark_recent_activity(self, users: list[User]) -> None:
         """Most people were seen in the last few days; some have drifted away (never seen).
@@ -476,7 +481,7 @@ def login_summary() -> str:
     counts = (User.objects.count(), Follow.objects.count(), Post.objects.count(), Like.objects.count())
     logins = [
         (f"{NEWCOMER_USERNAME} / {DEMO_PASSWORD}", "(a regular user)"),
-        (f"{MODERATOR_USERNAME} / {MODERATOR_PASSWORD}", "(staff)"),
+        (f"{MODERATOR_USERNAME} / {MODERATOR_PASSWORD}", "(a moderator: /admin/)"),
     ]
     width = max(len(login) for login, _ in logins) + 1
     lines = [
