@@ -17,7 +17,7 @@ from accounts.api.accounts import search_accounts
 from accounts.api.serializers import AccountSerializer, absolute
 from posts.api.serializers import StatusSerializer
 from posts.models import Hashtag
-from posts.selectors import visible_posts
+from posts.selectors import reaching, visible_posts
 from socialnet.api_views import PublicView, bool_param, int_param
 
 SEARCH_DEFAULT, SEARCH_MAX = 20, 40
@@ -34,7 +34,7 @@ def search_statuses(viewer, query: str):
     """
     words = SearchQuery(query, config="simple", search_type="plain")
     return (
-        visible_posts(viewer)
+        reaching(visible_posts(viewer), viewer)
         .annotate(document=SearchVector("text", config="simple"))
         .filter(document=words)
         .order_by("-id")
