@@ -35,7 +35,7 @@ REPOST_WINDOW = 40
 # waits until a set is `slack` entries over, so most adds skip it: measured +30 %.
 ADD_POST_LUA = """
 local added = 0
-local keep, slack = tonumber(ARGV[2]), tonumber(ARGV[3])
+local keep, slack = tonumber(ARGV[2]), tonumber(ARGV[3] or '0')
 for _, key in ipairs(KEYS) do
     if redis.call('EXISTS', key) == 1 then
         added = added + redis.call('ZADD', key, ARGV[1], ARGV[1])
