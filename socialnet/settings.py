@@ -87,11 +87,11 @@ ASGI_APPLICATION = "socialnet.asgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/socialnet"),
 }
-# Persistent connections: a new PostgreSQL backend per request costs ~9 ms plus cold
-# catalog caches (measured by bench_timeline). Under ASGI Django runs every sync view on
-# one thread per process (thread_sensitive), so each process keeps one connection;
-# health checks drop a broken one before use.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# No persistent connections under ASGI: with CONN_MAX_AGE=60, concurrent requests in
+# uvicorn failed (bench_timeline: 15 of 17 responses non-2xx), as Django's docs warn.
+# A new backend per request costs ~9 ms (measured); a pooler (pgbouncer) is the fix.
+# Celery workers may raise this through the environment.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -27,6 +27,7 @@ per figure, then a block to paste into the issue
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -386,6 +387,7 @@ class Run:
             await self.measure_updates()
             self.count_open_sockets()
         finally:
+            gc.unfreeze()
             await self.close_sockets()
             self.stop_children()
             # The database connection of asgiref's sync thread outlives the run otherwise.
@@ -610,6 +612,9 @@ class Run:
                 probe = self.probes[user.pk] = Probe()
                 self.readers.append(asyncio.ensure_future(read_frames(socket, probe)))
         await asyncio.sleep(SETTLE_SECONDS)
+        # This process is the load generator: its 10,000 client sockets must not stall the
+        # frames it times with collector passes over them.
+        gc.freeze()
         after = [server.rss_kb() for server in self.servers]
         grown = sum(after) - sum(before)
         per_socket = grown / max(1, len(rest))
@@ -723,6 +728,8 @@ class Run:
         if not single or not last:
             self.notes.append("update: no complete round")
             return
+        rounds = ", ".join(f"{value:,.0f}" for value in last)
+        self.notes.append(f"update: last follower reached per round, ms, in order: {rounds}")
         single_figures = latency_figures("update_1_recipient", single)
         baselines = {figure.name.rsplit(" ", 1)[1]: as_baseline(figure) for figure in single_figures}
         self.show(
