@@ -107,6 +107,12 @@ class User(AbstractUser):
             models.Index(fields=["last_active_at"], name="accounts_user_last_active"),
             models.Index(fields=["-followers_count"], name="accounts_user_most_followed"),
             models.Index(fields=["id"], name="accounts_user_vips", condition=models.Q(is_vip=True)),
+            # Recently demoted VIPs, which readers still merge for an hour (timeline.services).
+            models.Index(
+                fields=["vip_changed_at"],
+                name="accounts_user_vip_changed",
+                condition=models.Q(vip_changed_at__isnull=False),
+            ),
             GinIndex(OpClass(NameSearch(), name="gin_trgm_ops"), name="accounts_user_name_trgm"),
             # Case-insensitive prefix search of accounts (the API's account search):
             # lower(...) LIKE 'prefix%' is an index range scan with text_pattern_ops.

@@ -19,22 +19,25 @@ THREAD_DEPTH_MAX = 40
 THREAD_REPLIES_MAX = 500
 
 
+def for_rendering(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """With what rendering a post needs (authors, mentions, tags), in a fixed number of queries."""
+    mention_users = User.objects.only("id", "username")
+    return posts.select_related("author", "repost_of__author", "reply_to__author").prefetch_related(
+        Prefetch("mentioned_users", queryset=mention_users),
+        Prefetch("repost_of__mentioned_users", queryset=mention_users),
+        "hashtags",
+        "repost_of__hashtags",
+    )
+
+
 def visible_posts(viewer: User | None = None) -> QuerySet[Post]:
     """Posts anyone may see, with what rendering them needs in a fixed number of queries."""
-    mention_users = User.objects.only("id", "username")
-    posts = (
+    posts = for_rendering(
         Post.objects.filter(is_deleted=False, is_hidden=False, author__is_suspended=False)
         # A repost shows its original, so the original must be visible too.
         .filter(
             Q(repost_of__isnull=True)
             | Q(repost_of__is_deleted=False, repost_of__is_hidden=False, repost_of__author__is_suspended=False)
-        )
-        .select_related("author", "repost_of__author", "reply_to__author")
-        .prefetch_related(
-            Prefetch("mentioned_users", queryset=mention_users),
-            Prefetch("repost_of__mentioned_users", queryset=mention_users),
-            "hashtags",
-            "repost_of__hashtags",
         )
     )
     if viewer is not None and viewer.is_authenticated:

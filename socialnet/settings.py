@@ -87,11 +87,24 @@ ASGI_APPLICATION = "socialnet.asgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/socialnet"),
 }
-# No persistent connections under ASGI: with CONN_MAX_AGE=60, concurrent requests in
-# uvicorn failed (bench_timeline: 15 of 17 responses non-2xx), as Django's docs warn.
-# A new backend per request costs ~9 ms (measured); a pooler (pgbouncer) is the fix.
-# Celery workers may raise this through the environment.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Connections come from a per-process pool (django-db-connection-pool, SQLAlchemy's QueuePool).
+# Under ASGI Django runs each request's sync code in a thread of its own, so persistent
+# connections (CONN_MAX_AGE > 0) pile up one per dead thread (bench_timeline saw 15 of 17
+# responses fail); a new backend per request instead costs a fork and cold catalog caches
+# (~9 ms, and query planning several times slower). With the pool, Django "closes" the
+# connection at the end of each request as with CONN_MAX_AGE=0, which hands it back; the
+# next request, in whatever thread, takes a warm one. PRE_PING checks it first, so a
+# restarted PostgreSQL costs nothing but new connections. DB_POOL=false turns it off.
+if env.bool("DB_POOL", default=True):
+    DATABASES["default"]["ENGINE"] = "dj_db_conn_pool.backends.postgresql"
+    DATABASES["default"]["POOL_OPTIONS"] = {
+        "POOL_SIZE": env.int("DB_POOL_SIZE", default=10),  # per process: threads x 1 connection
+        "MAX_OVERFLOW": env.int("DB_POOL_MAX_OVERFLOW", default=10),
+        "RECYCLE": 15 * 60,
+        "PRE_PING": True,
+        "TIMEOUT": 10,
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # "closing" returns the connection to the pool
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -235,6 +248,8 @@ TIMELINE_MAX = env.int("TIMELINE_MAX", default=800)  # entries kept per home tim
 TIMELINE_TRIM_SLACK = env.int("TIMELINE_TRIM_SLACK", default=64)
 VIP_POSTS_MAX = env.int("VIP_POSTS_MAX", default=800)  # entries kept per VIP's recent-posts set
 FANOUT_BATCH = env.int("FANOUT_BATCH", default=5_000)  # followers per Redis round trip and per task
+# Rendered status bodies (posts/store.py) live this long; versions make them right, not expiry.
+STATUS_CACHE_SECONDS = env.int("STATUS_CACHE_SECONDS", default=24 * 3600)
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=4096 * 4096)
 AVATAR_SIZE = 400  # stored avatars are re-encoded to at most this many pixels a side

@@ -1,8 +1,9 @@
 """Timeline reads, used by the browser and the API alike.
 
 The home timeline merges the user's Redis set with the recent-posts sets of the VIPs
-they follow, then hydrates the page from PostgreSQL in a fixed number of queries,
+they follow, then checks the candidate ids in one PostgreSQL query (posts.status_refs),
 dropping whatever the viewer may not see (deleted, hidden, blocked, muted, suspended).
+The API renders those refs from the status cache; the browser loads the posts themselves.
 Whenever Redis cannot answer completely (no set yet, flushed, or down) the page comes
 from the pull path, a PostgreSQL query over the people the user follows, which is
 slower but always right; a rebuild is requested meanwhile.
@@ -19,6 +20,7 @@ from accounts.models import User
 from graph.selectors import followee_ids
 from posts.models import Post
 from posts.selectors import PAGE_SIZE, clamp_limit, feed_posts, page, reaching
+from posts.status_refs import StatusRef, posts_for_refs, visible_refs
 
 from . import services, store, tasks
 
@@ -29,6 +31,11 @@ READ_ROUNDS = 3  # how many times to read further when filtering leaves a page s
 
 def home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
     """A page of the home timeline, newest first, with Mastodon's max_id/since_id/min_id."""
+    return posts_for_refs(home_timeline_refs(user, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit))
+
+
+def home_timeline_refs(user: User, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[StatusRef]:
+    """The same page as refs: what the API renders from the status cache."""
     limit = clamp_limit(limit)
     window = store.Window(
         above=int(min_id if min_id is not None else since_id or 0),
@@ -36,18 +43,27 @@ def home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, limit=
         oldest_first=min_id is not None,
     )
     try:
-        posts = _from_redis(user, window, limit)
+        refs = _from_redis(user, window, limit)
     except redis.RedisError:
         logger.warning("Redis unavailable: home timeline of %s from PostgreSQL", user.pk, exc_info=True)
-        posts = None
-    if posts is None:
-        posts = pull_home_timeline(user, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
-    return posts
+        refs = None
+    if refs is None:
+        refs = _pull_refs(user, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+    return refs
 
 
 def pull_home_timeline(user: User, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
     """The pull path: everything the user follows, from PostgreSQL."""
-    posts = feed_posts(user).filter(Q(author__in=followee_ids(user)) | Q(author=user))
+    return _pull(user, feed_posts(user), max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+
+
+def _pull_refs(user: User, **bounds) -> list[StatusRef]:
+    """The pull path as refs: the posts' mentions and tags are loaded later, only if rendered."""
+    return [StatusRef.of(post) for post in _pull(user, feed_posts(user).prefetch_related(None), **bounds)]
+
+
+def _pull(user: User, visible, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+    posts = visible.filter(Q(author__in=followee_ids(user)) | Q(author=user))
     # Read a little more than a page: showing each post once may drop some repeats.
     limit = clamp_limit(limit)
     wider = page(posts, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit * 2)
@@ -63,9 +79,9 @@ def public_timeline(viewer: User | None, *, max_id=None, since_id=None, min_id=N
     return page(posts, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 
-def _from_redis(user: User, window: store.Window, limit: int) -> list[Post] | None:
+def _from_redis(user: User, window: store.Window, limit: int) -> list[StatusRef] | None:
     vip_ids = services.followed_vip_ids(user)
-    shown: list[Post] = []
+    shown: list[StatusRef] = []
     seen_originals: set[int] = set()
     for round_number in range(READ_ROUNDS):
         count = limit * 2 + round_number * limit
@@ -88,11 +104,11 @@ def _from_redis(user: User, window: store.Window, limit: int) -> list[Post] | No
             # older than their oldest entry comes from PostgreSQL.
             if not window.oldest_first:
                 older_than = candidates[-1] if candidates else window.below
-                more = pull_home_timeline(user, max_id=older_than, since_id=window.above or None, limit=limit)
-                shown += [post for post in more if (post.repost_of_id or post.pk) not in seen_originals]
+                more = _pull_refs(user, max_id=older_than, since_id=window.above or None, limit=limit)
+                shown += [ref for ref in more if (ref.repost_of_id or ref.pk) not in seen_originals]
             break
         window = _beyond(window, candidates[-1])
-    shown.sort(key=lambda post: post.pk, reverse=True)
+    shown.sort(key=lambda ref: ref.pk, reverse=True)
     return shown[:limit]
 
 
@@ -110,24 +126,24 @@ def _without_repeats(sorted_ids):
         previous = post_id
 
 
-def _visible_in_order(user: User, ids: list[int], seen_originals: set[int], wanted: int) -> list[Post]:
-    """Hydrate ids in one query (plus fixed prefetches), in the given order, skipping the invisible."""
+def _visible_in_order(user: User, ids: list[int], seen_originals: set[int], wanted: int) -> list[StatusRef]:
+    """The visible ones among ids, in one query, in the given order."""
     if wanted <= 0 or not ids:
         return []
-    found = feed_posts(user).in_bulk(ids)
-    posts = []
+    found = visible_refs(user, ids)
+    refs = []
     for post_id in ids:
-        post = found.get(post_id)
-        if post is None:
+        ref = found.get(post_id)
+        if ref is None:
             continue
-        original = post.repost_of_id or post.pk
+        original = ref.repost_of_id or ref.pk
         if original in seen_originals:
             continue  # a post shows once, as itself or as its first repost
         seen_originals.add(original)
-        posts.append(post)
-        if len(posts) == wanted:
+        refs.append(ref)
+        if len(refs) == wanted:
             break
-    return posts
+    return refs
 
 
 def _one_per_original(posts: list[Post]) -> list[Post]:

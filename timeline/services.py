@@ -247,8 +247,7 @@ def catch_up_batch(author_id: int, after_follower_id: int = 0) -> int | None:
 def followed_vip_ids(user: User) -> list[int]:
     """VIPs the user follows, plus those demoted so recently that catch-up may still be running."""
     recently = timezone.now() - VIP_GRACE
-    return list(
-        Follow.objects.filter(follower=user)
-        .filter(Q(followee__is_vip=True) | Q(followee__vip_changed_at__gte=recently))
-        .values_list("followee_id", flat=True)
-    )
+    # From the few VIPs to the reader's follow rows (index probes), not the other way round:
+    # a reader may follow thousands (accounts_user_vips and accounts_user_vip_changed).
+    vips = User.objects.filter(Q(is_vip=True) | Q(vip_changed_at__gte=recently)).values("id")
+    return list(Follow.objects.filter(follower=user, followee__in=vips).values_list("followee_id", flat=True))

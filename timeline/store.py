@@ -33,13 +33,17 @@ REPOST_WINDOW = 40
 # KEYS: home timelines of one bucket. ARGV: post id, entries to keep, trim slack.
 # Adds the post to each timeline that exists. Trimming (keeping the sentinel at rank 0)
 # waits until a set is `slack` entries over, so most adds skip it: measured +30 %.
+# ZCARD is 0 for a missing set and at least 1 (the sentinel) for a built one, so one call
+# answers both "does it exist" and "is it over": two calls per timeline instead of three.
 ADD_POST_LUA = """
 local added = 0
 local keep, slack = tonumber(ARGV[2]), tonumber(ARGV[3] or '0')
 for _, key in ipairs(KEYS) do
-    if redis.call('EXISTS', key) == 1 then
-        added = added + redis.call('ZADD', key, ARGV[1], ARGV[1])
-        if redis.call('ZCARD', key) > keep + slack + 1 then
+    local size = redis.call('ZCARD', key)
+    if size > 0 then
+        local new = redis.call('ZADD', key, ARGV[1], ARGV[1])
+        added = added + new
+        if size + new > keep + slack + 1 then
             redis.call('ZREMRANGEBYRANK', key, 1, -(keep + 1))
         end
     end

@@ -100,6 +100,7 @@ from timeline.selectors import home_timeline
 ROOT = Path(settings.BASE_DIR)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 DEFAULT_KEY_PREFIX = "tlbench:"
+SECTIONS = ("fanout", "visibility", "http", "memory")
 PRODUCTION_VIP_THRESHOLD = 10_000
 AUTHOR_PREFIX = "wtlbench_author"  # regular authors made for the run, deleted at its end
 BENCH_TEXT = "bench_timeline probe post"  # every post the run makes starts with this
@@ -159,6 +160,7 @@ class Options:
     redis_url: str
     key_prefix: str
     install_wrk: bool
+    sections: tuple[str, ...]
 
 
 class Command(BaseCommand):
@@ -187,6 +189,12 @@ class Command(BaseCommand):
             help=f"VIP_THRESHOLD of the run and its processes (default {PRODUCTION_VIP_THRESHOLD:,}, production's).",
         )
         parser.add_argument("--reader-following", type=int, default=200, help="The HTTP reader follows this many.")
+        parser.add_argument(
+            "--only",
+            default=",".join(SECTIONS),
+            help=f"Comma-separated sections to measure, in this order: {', '.join(SECTIONS)} (default all). "
+            "For tuning one part; a closing note quotes a full run.",
+        )
         parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"Redis of the run ({DEFAULT_REDIS_URL}).")
         parser.add_argument(
             "--key-prefix", default=DEFAULT_KEY_PREFIX, help=f"Key prefix of the run ({DEFAULT_KEY_PREFIX})."
@@ -230,6 +238,10 @@ def parse_options(raw: dict) -> Options:
         followers = sorted({int(part) for part in raw["followers"].split(",") if part.strip()})
     except ValueError:
         raise CommandError(f"--followers takes comma-separated numbers, not {raw['followers']!r}.") from None
+    sections = tuple(part.strip() for part in raw.get("only", ",".join(SECTIONS)).split(",") if part.strip())
+    unknown = set(sections) - set(SECTIONS)
+    if unknown or not sections:
+        raise CommandError(f"--only takes sections among {', '.join(SECTIONS)}, not {raw.get('only')!r}.")
     if not followers or followers[0] < 1:
         raise CommandError("--followers needs at least one count of 1 or more.")
     if followers[-1] >= raw["vip_threshold"]:
@@ -256,6 +268,7 @@ def parse_options(raw: dict) -> Options:
         redis_url=raw["redis_url"],
         key_prefix=raw["key_prefix"],
         install_wrk=not quick,
+        sections=tuple(section for section in SECTIONS if section in sections),
     )
     if options.samples < 1 or options.wrk_seconds < 1:
         raise CommandError("--samples and --wrk-seconds must be at least 1.")
@@ -453,10 +466,16 @@ class BenchRun:
             f"buckets={store.TIMELINE_BUCKETS}; Redis {self.redis_description()}, key prefix {o.key_prefix!r}"
         )
         self.prepare_world()
-        self.measure_fanout()
-        self.measure_visibility()
-        self.measure_http()
-        self.measure_memory()
+        measurements = {
+            "fanout": self.measure_fanout,
+            "visibility": self.measure_visibility,
+            "http": self.measure_http,
+            "memory": self.measure_memory,
+        }
+        for section in o.sections:
+            measurements[section]()
+        if o.sections != SECTIONS:
+            self.context.append(f"sections measured: {', '.join(o.sections)} (--only); the others were skipped")
 
     def redis_description(self) -> str:
         info = self.redis.info("server")
