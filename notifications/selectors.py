@@ -14,6 +14,7 @@ from .models import Notification, ReadMarker
 GROUPED_TYPES = {Notification.Type.FAVOURITE, Notification.Type.REBLOG, Notification.Type.FOLLOW}
 GROUP_WINDOW_SECONDS = 24 * 3600  # likes of one post within a day form one group
 SAMPLE_ACTORS = 8
+PAGE_MAX = 80  # Mastodon's most notifications per page (statuses stop at 40)
 
 
 def notifications_of(user: User, *, types=None, exclude_types=None) -> QuerySet[Notification]:
@@ -34,7 +35,7 @@ def notifications_of(user: User, *, types=None, exclude_types=None) -> QuerySet[
 
 
 def notification_page(user: User, *, types=None, exclude_types=None, **paging) -> list[Notification]:
-    return page(notifications_of(user, types=types, exclude_types=exclude_types), **paging)
+    return page(notifications_of(user, types=types, exclude_types=exclude_types), max_limit=PAGE_MAX, **paging)
 
 
 def last_read_id(user: User) -> int:

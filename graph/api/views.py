@@ -1,29 +1,29 @@
 """Who to follow (content/en/methods/suggestions.md), from graph.recommendations."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import User
 from graph import services
 from graph.recommendations import SUGGESTIONS_MAX, recommend_follows
+from socialnet.api_paging import PageSize, limit_parameter
 from socialnet.api_views import UserView, int_param, object_id
 
 from .serializers import SuggestionSerializer
 
-SUGGESTIONS_DEFAULT = 40
+SUGGESTION_PAGE = PageSize(default=40, max=SUGGESTIONS_MAX)
 
 
 class Suggestions(UserView):
     required_scopes = {"GET": "read:accounts"}
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description=f"Default 40, max {SUGGESTIONS_MAX}.")],
+        parameters=[limit_parameter(SUGGESTION_PAGE)],
         responses=SuggestionSerializer(many=True),
     )
     def get(self, request):
-        limit = int_param(request.query_params, "limit", SUGGESTIONS_DEFAULT, low=1, high=SUGGESTIONS_MAX)
+        limit = int_param(request.query_params, "limit", SUGGESTION_PAGE.default, low=1, high=SUGGESTION_PAGE.max)
         suggestions = recommend_follows(request.user, limit=limit)
         return Response(SuggestionSerializer(suggestions, many=True, context={"request": request}).data)
 

@@ -15,7 +15,7 @@ from accounts.api.serializers import AccountSerializer
 from notifications import selectors, services
 from notifications.models import Notification
 from posts.api.serializers import StatusSerializer
-from socialnet.api_paging import PAGING_PARAMETERS, page_request
+from socialnet.api_paging import NOTIFICATION_PAGE, page_request, paging_parameters
 from socialnet.api_views import (
     NOT_FOUND,
     UserView,
@@ -29,7 +29,6 @@ from socialnet.api_views import (
 
 from .serializers import NotificationSerializer, with_viewer_statuses
 
-LIST_DEFAULT, LIST_MAX = 40, 80
 UNREAD_DEFAULT, UNREAD_MAX = 100, 1000
 
 # Mastodon's type names for ours: a reply is a `mention` (Mastodon has no reply type).
@@ -45,11 +44,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("exclude_types[]", OpenApiTypes.STR, many=True, description="Not these types."),
     OpenApiParameter("account_id", OpenApiTypes.STR, description="Only those from this account."),
 ]
-LIST_PARAMETERS = [
-    *PAGING_PARAMETERS[:3],
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
-    *FILTER_PARAMETERS,
-]
+LIST_PARAMETERS = [*paging_parameters(NOTIFICATION_PAGE), *FILTER_PARAMETERS]
 
 
 def type_filters(params) -> tuple[list[str] | None, list[str] | None]:
@@ -76,7 +71,7 @@ class Notifications(UserView):
 
     @extend_schema(parameters=LIST_PARAMETERS, responses=NotificationSerializer(many=True))
     def get(self, request):
-        paging = page_request(request, default_limit=LIST_DEFAULT, max_limit=LIST_MAX)
+        paging = page_request(request, NOTIFICATION_PAGE)
         rows = keyset_page(filtered_notifications(request), "id", **paging.as_kwargs())
         with_viewer_statuses(request.user, rows)
         response = Response(NotificationSerializer(rows, many=True, context={"request": request}).data)
@@ -164,7 +159,7 @@ class GroupedNotifications(UserView):
         responses=GroupedResultsEntity,
     )
     def get(self, request):
-        paging = page_request(request, default_limit=LIST_DEFAULT, max_limit=LIST_MAX)
+        paging = page_request(request, NOTIFICATION_PAGE)
         types, exclude = type_filters(request.query_params)
         if types == [] or request.query_params.get("account_id"):
             groups = []  # nothing of the requested types; per-account grouping is not offered

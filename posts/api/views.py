@@ -14,7 +14,7 @@ from graph.selectors import blocked_either_way_filter
 from posts import services
 from posts.models import Post
 from posts.selectors import get_own_post, get_post_for, thread_of, visible_posts
-from socialnet.api_paging import PAGING_PARAMETERS, page_request
+from socialnet.api_paging import ACCOUNT_PAGE, page_request, paging_parameters
 from socialnet.api_ratelimit import limit_action
 from socialnet.api_views import (
     NOT_FOUND,
@@ -225,14 +225,11 @@ class Unreblog(StatusAction):
         return post.repost_of if post.is_repost else post
 
 
-ACCOUNT_PAGING = [
-    *PAGING_PARAMETERS[:3],
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
-]
+ACCOUNT_PAGING = paging_parameters(ACCOUNT_PAGE)
 
 
 def _who_page(request, accounts, key):
-    paging = page_request(request, default_limit=40, max_limit=80)
+    paging = page_request(request, ACCOUNT_PAGE)
     rows = keyset_page(accounts, key, **paging.as_kwargs())
     response = Response(AccountSerializer(rows, many=True, context={"request": request}).data)
     ends = (getattr(rows[0], key), getattr(rows[-1], key)) if rows else (None, None)
