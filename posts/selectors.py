@@ -5,11 +5,12 @@ author's post cannot leak through a view that forgot a filter.
 """
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from graph import selectors as graph
+from socialnet.keyset import keyset_page
 
 from .models import Hashtag, Like, Post
 
@@ -115,6 +116,16 @@ def clamp_limit(limit, max_limit: int = PAGE_SIZE_MAX) -> int:
 def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
     """A profile's posts: muted accounts stay visible here (the viewer came to look)."""
     return page(visible_posts(viewer).filter(author=author), max_id=max_id, limit=limit)
+
+
+def favourites_page(viewer: User, *, limit=PAGE_SIZE, **bounds) -> list[Post]:
+    """The posts the viewer liked and may still see, newest like first, each with its `like_id`.
+
+    Paged by the like's id, as Mastodon pages favourites (`bounds`: max_id / since_id / min_id
+    of likes, not of posts): liking an old post puts it at the top.
+    """
+    liked = visible_posts(viewer).filter(likes__user=viewer).annotate(like_id=F("likes__id"))
+    return keyset_page(liked, "like_id", limit=clamp_limit(limit), **bounds)
 
 
 def hashtag_posts(viewer: User | None, name: str, *, limit=PAGE_SIZE, **bounds) -> list[Post]:

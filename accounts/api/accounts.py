@@ -43,13 +43,13 @@ from socialnet.api_views import (
     bool_param,
     id_list,
     int_param,
-    keyset_page,
     link_header_between,
     list_param,
     object_id,
     service_errors,
     with_link,
 )
+from socialnet.keyset import keyset_page
 
 from .serializers import AccountSerializer
 from .tokens import issue_user_token

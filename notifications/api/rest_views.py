@@ -20,12 +20,12 @@ from socialnet.api_views import (
     NOT_FOUND,
     UserView,
     int_param,
-    keyset_page,
     link_header_between,
     list_param,
     object_id,
     with_link,
 )
+from socialnet.keyset import keyset_page
 
 from .serializers import NotificationSerializer, with_viewer_statuses
 
