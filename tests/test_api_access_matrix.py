@@ -102,6 +102,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v2/suggestions", "read:accounts"),
     Endpoint("DELETE", "/api/v1/suggestions/{w.target.pk}", "write:accounts"),
     Endpoint("GET", "/api/v2/search?q=hello", "read:search", public=True),
+    Endpoint("GET", "/api/v2/search?q=hello&offset=1", "read:search"),  # paging: signed-in users only
+    Endpoint("GET", "/api/v2/search?q=hello&resolve=true", "read:search"),
     Endpoint("POST", "/api/v1/reports", "write:reports", body={"account_id": "{w.target.pk}", "comment": "bad"}),
     Endpoint("GET", "/api/v1/markers?timeline[]=home", "read:statuses"),
     Endpoint("POST", "/api/v1/markers", "write:statuses", body={"home": {"last_read_id": "5"}}),
