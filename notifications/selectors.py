@@ -121,6 +121,8 @@ GROUP_KEY_PATTERN = re.compile(
     r"|(?P<type>favourite|reblog)-(?P<post_id>[0-9]{1,16})-(?P<window>[0-9]{1,7})"
     r"|(?P<follow>follow)-account-(?P<follow_window>[0-9]{1,7})"
 )
+# The last day a datetime can hold the whole of: later windows name nothing (and would not fit).
+LAST_WINDOW = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp()) // GROUP_WINDOW_SECONDS
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,10 @@ def parse_group_key(text: str) -> GroupKey | None:
         notification_id = int(found["id"])
         return GroupKey(notification_id=notification_id) if notification_id <= MAX_ID else None
     if found["follow"] is not None:
-        return GroupKey(type=Notification.Type.FOLLOW, window=int(found["follow_window"]))
-    post_id = int(found["post_id"])
-    return GroupKey(type=found["type"], post_id=post_id, window=int(found["window"])) if post_id <= MAX_ID else None
+        key = GroupKey(type=Notification.Type.FOLLOW, window=int(found["follow_window"]))
+    else:
+        key = GroupKey(type=found["type"], post_id=int(found["post_id"]), window=int(found["window"]))
+    return key if key.window <= LAST_WINDOW and (key.post_id or 0) <= MAX_ID else None
 
 
 def group_notifications(user: User, key: GroupKey) -> QuerySet[Notification]:

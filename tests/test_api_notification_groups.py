@@ -142,6 +142,8 @@ def test_likes_a_day_apart_are_two_groups(user):
         "ungrouped-",
         "ungrouped-99999999999999999",  # beyond any id
         "favourite-{post}-99999999999",  # beyond any day
+        "favourite-{post}-9999999",  # beyond the last day a datetime holds
+        "follow-account-2932896",
         "FAVOURITE-{post}-{window}",
         "ungrouped-１２",  # full-width digits
         "%00",
