@@ -23,7 +23,7 @@ from .selectors import active_mutes
 
 logger = logging.getLogger(__name__)
 
-SUGGESTIONS_MAX = 40  # computed and cached per user; requests take a prefix
+SUGGESTIONS_MAX = 80  # Mastodon's most per request; computed and cached per user, requests take a prefix
 # Asked of the backend beyond what is needed, so that dropping suspended accounts
 # (filtered after the graph query) rarely leaves a short list.
 OVERFETCH = 10

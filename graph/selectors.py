@@ -3,14 +3,16 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from socialnet.keyset import keyset_page
 
 from .models import Block, Follow, Mute
 
 LIST_PAGE_SIZE = 40
+LIST_PAGE_MAX = 80  # Mastodon's most accounts per page
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,28 @@ def following_of(user: User) -> QuerySet[User]:
 
 def followee_ids(user: User) -> QuerySet:
     return Follow.objects.filter(follower=user).values("followee_id")
+
+
+def blocks_page(user: User, *, limit=LIST_PAGE_SIZE, **bounds) -> list[User]:
+    """Visible accounts `user` blocks, most recent block first, each with its `block_id`.
+
+    Paged by the block's id (`bounds`: max_id / since_id / min_id), as Mastodon pages them.
+    """
+    blocked = User.objects.active().filter(blocked_by_edges__blocker=user).annotate(block_id=F("blocked_by_edges__id"))
+    return keyset_page(blocked, "block_id", limit=_list_limit(limit), **bounds)
+
+
+def mutes_page(user: User, *, limit=LIST_PAGE_SIZE, **bounds) -> list[User]:
+    """Visible accounts `user` mutes (expired mutes are over), most recent mute first, each with
+    its `mute_id` (the page key) and `mute_expires_at` (None: until unmuted)."""
+    unexpired = Q(muted_by_edges__expires_at__isnull=True) | Q(muted_by_edges__expires_at__gt=timezone.now())
+    muted = (
+        User.objects.active()
+        .filter(Q(muted_by_edges__muter=user) & unexpired)  # one filter(): both on the same mute row
+        .annotate(mute_id=F("muted_by_edges__id"), mute_expires_at=F("muted_by_edges__expires_at"))
+    )
+    return keyset_page(muted, "mute_id", limit=_list_limit(limit), **bounds)
+
+
+def _list_limit(limit) -> int:
+    return max(1, min(int(limit), LIST_PAGE_MAX))

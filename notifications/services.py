@@ -11,6 +11,7 @@ from graph.models import Block, Mute
 
 from . import realtime
 from .models import Notification, ReadMarker
+from .selectors import GroupKey
 
 
 def notify(recipient_id: int, kind: str, actor: User, post=None) -> Notification | None:
@@ -48,6 +49,12 @@ def mark_read(user: User, up_to_id: int) -> int:
 def dismiss(user: User, notification_id: int) -> bool:
     deleted, _ = Notification.objects.filter(recipient=user, pk=notification_id).delete()
     return bool(deleted)
+
+
+def dismiss_group(user: User, key: GroupKey) -> int:
+    """Dismiss every notification of the user's group `key`, seen or not (as Mastodon does)."""
+    deleted, _ = Notification.objects.filter(recipient=user).filter(key.rows()).delete()
+    return deleted
 
 
 def clear_all(user: User) -> int:

@@ -5,16 +5,17 @@ author's post cannot leak through a view that forgot a filter.
 """
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from graph import selectors as graph
+from socialnet.keyset import keyset_page
 
 from .models import Hashtag, Like, Post
 
 PAGE_SIZE = 20
-PAGE_SIZE_MAX = 40
+PAGE_SIZE_MAX = 40  # Mastodon's most statuses per page; lists of other things pass their own
 THREAD_DEPTH_MAX = 40
 THREAD_REPLIES_MAX = 500
 
@@ -94,13 +95,14 @@ def get_own_post(viewer: User, post_id) -> Post:
         raise Http404("No such post.") from None
 
 
-def page(posts: QuerySet[Post], *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE) -> list[Post]:
+def page(posts: QuerySet, *, max_id=None, since_id=None, min_id=None, limit=PAGE_SIZE, max_limit=PAGE_SIZE_MAX) -> list:
     """Keyset pagination on the time-sortable id, as Mastodon pages: newest first, always.
 
     `max_id`: older than it. `since_id`: the newest posts newer than it. `min_id`: the
-    posts immediately newer than it (the page just above it, for catching up).
+    posts immediately newer than it (the page just above it, for catching up). At most
+    `max_limit` rows, whatever `limit` asks.
     """
-    limit = clamp_limit(limit)
+    limit = clamp_limit(limit, max_limit)
     if max_id is not None:
         posts = posts.filter(id__lt=max_id)
     if min_id is not None:
@@ -110,13 +112,23 @@ def page(posts: QuerySet[Post], *, max_id=None, since_id=None, min_id=None, limi
     return list(posts.order_by("-id")[:limit])
 
 
-def clamp_limit(limit) -> int:
-    return max(1, min(int(limit), PAGE_SIZE_MAX))
+def clamp_limit(limit, max_limit: int = PAGE_SIZE_MAX) -> int:
+    return max(1, min(int(limit), max_limit))
 
 
 def author_posts(viewer: User | None, author: User, *, max_id=None, limit=PAGE_SIZE) -> list[Post]:
     """A profile's posts: muted accounts stay visible here (the viewer came to look)."""
     return page(visible_posts(viewer).filter(author=author), max_id=max_id, limit=limit)
+
+
+def favourites_page(viewer: User, *, limit=PAGE_SIZE, **bounds) -> list[Post]:
+    """The posts the viewer liked and may still see, newest like first, each with its `like_id`.
+
+    Paged by the like's id, as Mastodon pages favourites (`bounds`: max_id / since_id / min_id
+    of likes, not of posts): liking an old post puts it at the top.
+    """
+    liked = visible_posts(viewer).filter(likes__user=viewer).annotate(like_id=F("likes__id"))
+    return keyset_page(liked, "like_id", limit=clamp_limit(limit), **bounds)
 
 
 def hashtag_posts(viewer: User | None, name: str, *, limit=PAGE_SIZE, **bounds) -> list[Post]:

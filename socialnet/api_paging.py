@@ -9,12 +9,36 @@ from rest_framework.exceptions import ValidationError
 
 from socialnet.ids import MAX_ID
 
-PAGING_PARAMETERS = [
+
+@dataclass(frozen=True)
+class PageSize:
+    """An endpoint's `limit`: what it answers without one, and the most it answers."""
+
+    default: int
+    max: int
+
+
+# Mastodon's sizes per kind of list (content/en/api/guidelines.md#pagination and each method).
+STATUS_PAGE = PageSize(default=20, max=40)  # timelines, an account's statuses, favourites
+ACCOUNT_PAGE = PageSize(default=40, max=80)  # followers, following, favourited_by, blocks, mutes…
+NOTIFICATION_PAGE = PageSize(default=40, max=80)
+
+ID_PARAMETERS = [
     OpenApiParameter("max_id", OpenApiTypes.STR, description="Results older than this id."),
     OpenApiParameter("since_id", OpenApiTypes.STR, description="The newest results newer than this id."),
     OpenApiParameter("min_id", OpenApiTypes.STR, description="The results immediately newer than this id."),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="How many results (capped per endpoint)."),
 ]
+
+
+def limit_parameter(size: PageSize) -> OpenApiParameter:
+    return OpenApiParameter("limit", OpenApiTypes.INT, description=f"Default {size.default}, max {size.max}.")
+
+
+def paging_parameters(size: PageSize) -> list[OpenApiParameter]:
+    return [*ID_PARAMETERS, limit_parameter(size)]
+
+
+PAGING_PARAMETERS = paging_parameters(STATUS_PAGE)
 
 
 @dataclass(frozen=True)
@@ -28,14 +52,14 @@ class PageRequest:
         return {"max_id": self.max_id, "since_id": self.since_id, "min_id": self.min_id, "limit": self.limit}
 
 
-def page_request(request, *, default_limit: int = 20, max_limit: int = 40) -> PageRequest:
+def page_request(request, size: PageSize = STATUS_PAGE) -> PageRequest:
     """Read the paging parameters; a malformed one is a 400 that names it."""
     params = request.query_params
     return PageRequest(
         max_id=_id_param(params, "max_id"),
         since_id=_id_param(params, "since_id"),
         min_id=_id_param(params, "min_id"),
-        limit=max(1, min(_int_param(params, "limit", default_limit), max_limit)),
+        limit=max(1, min(_int_param(params, "limit", size.default), size.max)),
     )
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
 from accounts.api.accounts import search_accounts
@@ -63,6 +64,16 @@ SearchEntity = inline_serializer(
 )
 
 
+def check_signed_in_for(params, viewer) -> None:
+    """Mastodon 4.0+ answers anyone, but only a signed-in user may page (`offset`) or `resolve`."""
+    if viewer.is_authenticated:
+        return
+    if params.get("offset"):
+        raise NotAuthenticated("Search queries pagination is not supported without authentication")
+    if bool_param(params, "resolve"):
+        raise NotAuthenticated("Search queries that resolve remote resources are not supported without authentication")
+
+
 class Search(PublicView):
     required_scopes = {"GET": "read:search"}
 
@@ -71,14 +82,15 @@ class Search(PublicView):
             OpenApiParameter("q", OpenApiTypes.STR, required=True),
             OpenApiParameter("type", OpenApiTypes.STR, enum=list(TYPES)),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Default 20, max 40."),
-            OpenApiParameter("offset", OpenApiTypes.INT),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Signed-in users only (401 otherwise)."),
             OpenApiParameter("following", OpenApiTypes.BOOL),
-            OpenApiParameter("resolve", OpenApiTypes.BOOL),
+            OpenApiParameter("resolve", OpenApiTypes.BOOL, description="Signed-in users only (401 otherwise)."),
         ],
         responses=SearchEntity,
     )
     def get(self, request):
         params = request.query_params
+        check_signed_in_for(params, request.user)
         query = params.get("q", "").replace("\x00", "")[:QUERY_MAX].strip()
         wanted = params.get("type")
         limit = int_param(params, "limit", SEARCH_DEFAULT, low=1, high=SEARCH_MAX)

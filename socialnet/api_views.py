@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, ValidationError
 from rest_framework.permissions import BasePermission
@@ -166,18 +165,7 @@ def id_list(values: list[str], name: str) -> list[int]:
     return ids
 
 
-# --- paging by a key other than the row's own id ------------------------------------------
-
-
-def keyset_page(rows: QuerySet, key: str, *, max_id=None, since_id=None, min_id=None, limit: int) -> list:
-    """Newest first by `key` (an id or an annotation), as posts.selectors.page pages posts."""
-    if max_id is not None:
-        rows = rows.filter(**{f"{key}__lt": max_id})
-    if min_id is not None:
-        return list(reversed(rows.filter(**{f"{key}__gt": min_id}).order_by(key)[:limit]))
-    if since_id is not None:
-        rows = rows.filter(**{f"{key}__gt": since_id})
-    return list(rows.order_by(f"-{key}")[:limit])
+# --- Link headers for lists paged by a key other than the row's own id ----------------------
 
 
 def link_header_between(request, newest_id: int | None, oldest_id: int | None) -> str | None:

@@ -14,6 +14,7 @@ from accounts.models import Report, User
 from graph.models import Block, Follow, Mute, SuggestionDismissal
 from graph.services import follow
 from notifications.models import Notification, ReadMarker
+from notifications.selectors import group_key
 from posts.models import Like, Post
 from posts.services import like
 from tests.api_clients import Api, api_for
@@ -35,6 +36,7 @@ class World:
     post: object  # the owner's post
     target_post: object
     notification: Notification  # the owner's
+    group_key: str  # the group of the owner's notification
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Endpoint:
     scope: str | None  # None: no scope needed
     public: bool = False  # anonymous callers may use it
     owner_only: bool = False  # another user must be refused (403 or 404)
+    # Another user succeeds, as on Mastodon, but gets nothing of the owner's and changes nothing.
+    empty_for_others: bool = False
     body: dict = field(default_factory=dict)
 
     def __str__(self):
@@ -79,6 +83,9 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/statuses/{w.target_post.pk}/unreblog", "write:statuses"),
     Endpoint("GET", "/api/v1/statuses/{w.target_post.pk}/favourited_by", "read:accounts", public=True),
     Endpoint("GET", "/api/v1/statuses/{w.target_post.pk}/reblogged_by", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/favourites", "read:favourites"),
+    Endpoint("GET", "/api/v1/blocks", "read:blocks"),
+    Endpoint("GET", "/api/v1/mutes", "read:mutes"),
     Endpoint("GET", "/api/v1/timelines/home", "read:statuses"),
     Endpoint("GET", "/api/v1/timelines/public", "read:statuses", public=True),
     Endpoint("GET", "/api/v1/timelines/tag/hello", "read:statuses", public=True),
@@ -88,9 +95,15 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/notifications/clear", "write:notifications"),
     Endpoint("GET", "/api/v1/notifications/unread_count", "read:notifications"),
     Endpoint("GET", "/api/v2/notifications", "read:notifications"),
+    Endpoint("GET", "/api/v2/notifications/unread_count", "read:notifications"),
+    Endpoint("GET", "/api/v2/notifications/{w.group_key}", "read:notifications", owner_only=True),
+    Endpoint("GET", "/api/v2/notifications/{w.group_key}/accounts", "read:notifications", empty_for_others=True),
+    Endpoint("POST", "/api/v2/notifications/{w.group_key}/dismiss", "write:notifications", empty_for_others=True),
     Endpoint("GET", "/api/v2/suggestions", "read:accounts"),
     Endpoint("DELETE", "/api/v1/suggestions/{w.target.pk}", "write:accounts"),
     Endpoint("GET", "/api/v2/search?q=hello", "read:search", public=True),
+    Endpoint("GET", "/api/v2/search?q=hello&offset=1", "read:search"),  # paging: signed-in users only
+    Endpoint("GET", "/api/v2/search?q=hello&resolve=true", "read:search"),
     Endpoint("POST", "/api/v1/reports", "write:reports", body={"account_id": "{w.target.pk}", "comment": "bad"}),
     Endpoint("GET", "/api/v1/markers?timeline[]=home", "read:statuses"),
     Endpoint("POST", "/api/v1/markers", "write:statuses", body={"home": {"last_read_id": "5"}}),
@@ -109,7 +122,7 @@ def build_world() -> World:
     follow(other, owner)
     like(target, post)
     notification = Notification.objects.filter(recipient=owner).order_by("-id").first()
-    return World(owner, other, target, post, target_post, notification)
+    return World(owner, other, target, post, target_post, notification, group_key(notification))
 
 
 def snapshot() -> tuple:
@@ -159,6 +172,9 @@ def test_access(endpoint, kind):
 
     if refusal is None:
         assert 200 <= response.status_code < 300, (kind, response.status_code, response.content[:300])
+        if kind == OTHER and endpoint.empty_for_others:
+            assert response.json() in ([], {})
+            assert snapshot() == before, "another user's call changed the owner's data"
     else:
         assert response.status_code in refusal, (kind, response.status_code, response.content[:300])
         assert "error" in response.json()

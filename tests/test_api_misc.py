@@ -9,7 +9,7 @@ from graph.models import SuggestionDismissal
 from graph.services import block, follow
 from posts.services import delete_post
 from socialnet.api_search import search_statuses
-from tests.api_clients import Api, api_for
+from tests.api_clients import Api, api_for, app_token, make_app
 from tests.factories import UserFactory, make_post
 from timeline.models import HomeMarker
 
@@ -73,6 +73,41 @@ def test_search_limit_offset_and_odd_input(user):
         response = api.get("/api/v2/search", {"q": odd})
         assert response.status_code == 200, odd
     assert api.get("/api/v2/search", {"q": "x", "limit": "lots"}).status_code == 400
+
+
+PAGING_REFUSED = "Search queries pagination is not supported without authentication"
+RESOLVE_REFUSED = "Search queries that resolve remote resources are not supported without authentication"
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"offset": "0"}, PAGING_REFUSED),  # present is enough, as on Mastodon
+        ({"offset": "5"}, PAGING_REFUSED),
+        ({"offset": "5", "resolve": "true"}, PAGING_REFUSED),
+        ({"resolve": "true"}, RESOLVE_REFUSED),
+        ({"resolve": "1"}, RESOLVE_REFUSED),
+        ({"resolve": "false"}, None),
+        ({"offset": ""}, None),
+        ({}, None),
+    ],
+)
+def test_search_pages_and_resolves_only_for_signed_in_users(user, params, error):
+    UserFactory(username="findme")
+    query = {"q": "findme", "type": "accounts", **params}
+
+    anonymous = Api().get("/api/v2/search", query)
+    app_only = app_token(make_app()).get("/api/v2/search", query)  # a token, but nobody signed in
+    signed_in = api_for(user).get("/api/v2/search", query)
+
+    if error is None:
+        assert anonymous.status_code == app_only.status_code == 200
+        assert [a["username"] for a in anonymous.json()["accounts"]] == ["findme"]
+    else:
+        assert (anonymous.status_code, anonymous.json()["error"]) == (401, error)
+        assert (app_only.status_code, app_only.json()["error"]) == (401, error)
+    assert signed_in.status_code == 200
+    assert len(signed_in.json()["accounts"]) == (0 if params.get("offset") == "5" else 1)
 
 
 def test_status_search_uses_the_gin_index(user):

@@ -15,8 +15,9 @@ import pytest
 import redis
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from oauth2_provider.models import AccessToken
 
-from accounts.models import User
+from accounts.models import OAuthApplication, User
 from posts.models import Post
 from timeline.management.commands import bench_timeline
 from timeline.management.commands.bench_timeline import AUTHOR_PREFIX, BENCH_TEXT, ROOT, parse_wrk
@@ -38,8 +39,8 @@ LATENCIES = [
     "ids.phase0_sql_join",
     "ids.redis_home_and_vips",
 ]
-HTTP = ["http.floor", "http.phase0", "http.home", "http.home_vs_phase0"]
-HTTP_LATENCIES = ["http.floor", "http.phase0", "http.home"]
+HTTP = ["http.floor", "http.phase0", "http.home", "http.home_vs_phase0", "http.home_bearer"]
+HTTP_LATENCIES = ["http.floor", "http.phase0", "http.home", "http.home_bearer"]
 MEMORY = [
     "memory.home.current_skiplist",
     *(
@@ -80,6 +81,8 @@ def test_bench_timeline_prints_every_figure_on_a_tiny_world(settings, redis_name
         names += HTTP + [f"{name} {label}" for name in HTTP_LATENCIES for label in ("p50", "p99")]
         assert re.search(r"^http\.home .* target ratio ≥ 0\.5x: (met|MISSED) ", printed, re.MULTILINE)
         assert re.search(r"^http\.home_vs_phase0 .* target ratio ≥ 5x: (met|MISSED) ", printed, re.MULTILINE)
+        # The app's request answers what the browser's does.
+        assert "home_bearer the same page as home" in printed
     for name in names:
         assert len(figure_lines(printed, name)) == 2, name
     for name in ("fanout.fan_out_batch.b256", "fanout.store_add_post.b256"):
@@ -89,12 +92,13 @@ def test_bench_timeline_prints_every_figure_on_a_tiny_world(settings, redis_name
     assert re.search(r"^encoding: (choose listpack|keep skiplist): ", printed, re.MULTILINE)
     assert re.search(r"^fan-out cost inside Redis .* skiplist [\d.]+ µs", printed, re.MULTILINE)
     assert re.search(r"^targets: \d+ met, \d+ MISSED$", printed, re.MULTILINE)
-    # Left as found: no authors, posts, VIP flags or sessions of the run, no keys, no server logs.
+    # Left as found: no authors, posts, VIP flags, sessions, apps or tokens of the run, no keys, no server logs.
     assert not User.objects.filter(username__startswith=AUTHOR_PREFIX).exists()
     assert not Post.objects.filter(text__startswith=BENCH_TEXT).exists()
     assert Post.objects.count() == posts_before
     assert not User.objects.filter(is_vip=True).exists()
     assert not Session.objects.exists()
+    assert not OAuthApplication.objects.exists() and not AccessToken.objects.exists()
     client = redis.Redis.from_url(settings.REDIS_URL)
     assert list(client.scan_iter(match=f"{redis_namespace}*")) == []
     assert list((ROOT / ".local").glob(f"bench_timeline-*-{os.getpid()}.log")) == []

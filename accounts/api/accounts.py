@@ -26,7 +26,14 @@ from graph.api.serializers import RelationshipSerializer
 from posts.api.serializers import StatusSerializer
 from posts.models import Hashtag
 from posts.selectors import page, visible_posts
-from socialnet.api_paging import PAGING_PARAMETERS, link_header, page_request
+from socialnet.api_paging import (
+    ACCOUNT_PAGE,
+    PAGING_PARAMETERS,
+    limit_parameter,
+    link_header,
+    page_request,
+    paging_parameters,
+)
 from socialnet.api_ratelimit import client_ip, limit_action
 from socialnet.api_views import (
     NOT_FOUND,
@@ -36,18 +43,17 @@ from socialnet.api_views import (
     bool_param,
     id_list,
     int_param,
-    keyset_page,
     link_header_between,
     list_param,
     object_id,
     service_errors,
     with_link,
 )
+from socialnet.keyset import keyset_page
 
 from .serializers import AccountSerializer
 from .tokens import issue_user_token
 
-ACCOUNT_LIST_DEFAULT, ACCOUNT_LIST_MAX = 40, 80
 RELATIONSHIPS_MAX = 80
 
 
@@ -292,14 +298,11 @@ class AccountStatuses(PublicView):
         return with_link(response, link_header(request, posts))
 
 
-ACCOUNT_PAGING = [
-    *PAGING_PARAMETERS[:3],
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
-]
+ACCOUNT_PAGING = paging_parameters(ACCOUNT_PAGE)
 
 
 def _follow_list(request, accounts):
-    paging = page_request(request, default_limit=ACCOUNT_LIST_DEFAULT, max_limit=ACCOUNT_LIST_MAX)
+    paging = page_request(request, ACCOUNT_PAGE)
     rows = keyset_page(accounts, "edge_id", **paging.as_kwargs())
     response = Response(accounts_data(request, rows))
     return with_link(response, link_header_between(request, *_ends(rows, "edge_id")))
@@ -457,7 +460,7 @@ def search_accounts(viewer, query: str, *, following: bool = False) -> QuerySet[
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, required=True),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
+    limit_parameter(ACCOUNT_PAGE),
     OpenApiParameter("offset", OpenApiTypes.INT),
     OpenApiParameter("resolve", OpenApiTypes.BOOL),
     OpenApiParameter("following", OpenApiTypes.BOOL),
@@ -470,7 +473,7 @@ class AccountSearch(UserView):
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=AccountSerializer(many=True))
     def get(self, request):
         params = request.query_params
-        limit = int_param(params, "limit", ACCOUNT_LIST_DEFAULT, low=1, high=ACCOUNT_LIST_MAX)
+        limit = int_param(params, "limit", ACCOUNT_PAGE.default, low=1, high=ACCOUNT_PAGE.max)
         offset = int_param(params, "offset", 0, low=0, high=10_000)
         found = search_accounts(request.user, params.get("q", ""), following=bool_param(params, "following"))
         return Response(accounts_data(request, found[offset : offset + limit]))

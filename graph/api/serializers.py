@@ -33,6 +33,15 @@ class RelationshipSerializer(serializers.Serializer):
         return {**data, "id": str(relationship.id), "showing_reblogs": showing_reblogs, "languages": None}
 
 
+class MutedAccountSerializer(AccountSerializer):
+    """An Account in GET /api/v1/mutes: with when the mute ends (null: when unmuted)."""
+
+    mute_expires_at = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "mute_expires_at"]
+
+
 # Mastodon's (deprecated) single `source` for each of socialnet's sources.
 LEGACY_SOURCES = {Source.FRIENDS_OF_FRIENDS: "past_interactions", Source.MOST_FOLLOWED: "global"}
 

@@ -13,4 +13,20 @@ urlpatterns = [
         name="api-notification-dismiss",
     ),
     path("v2/notifications", views.GroupedNotifications.as_view(), name="api-notifications-grouped"),
+    path(
+        "v2/notifications/unread_count",
+        views.GroupedUnreadCount.as_view(),
+        name="api-notifications-grouped-unread-count",
+    ),
+    path("v2/notifications/<str:group_key>", views.NotificationGroupDetail.as_view(), name="api-notification-group"),
+    path(
+        "v2/notifications/<str:group_key>/accounts",
+        views.NotificationGroupAccounts.as_view(),
+        name="api-notification-group-accounts",
+    ),
+    path(
+        "v2/notifications/<str:group_key>/dismiss",
+        views.DismissNotificationGroup.as_view(),
+        name="api-notification-group-dismiss",
+    ),
 ]

@@ -15,21 +15,20 @@ from accounts.api.serializers import AccountSerializer
 from notifications import selectors, services
 from notifications.models import Notification
 from posts.api.serializers import StatusSerializer
-from socialnet.api_paging import PAGING_PARAMETERS, page_request
+from socialnet.api_paging import ACCOUNT_PAGE, NOTIFICATION_PAGE, page_request, paging_parameters
 from socialnet.api_views import (
     NOT_FOUND,
     UserView,
     int_param,
-    keyset_page,
     link_header_between,
     list_param,
     object_id,
     with_link,
 )
+from socialnet.keyset import keyset_page
 
 from .serializers import NotificationSerializer, with_viewer_statuses
 
-LIST_DEFAULT, LIST_MAX = 40, 80
 UNREAD_DEFAULT, UNREAD_MAX = 100, 1000
 
 # Mastodon's type names for ours: a reply is a `mention` (Mastodon has no reply type).
@@ -45,11 +44,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("exclude_types[]", OpenApiTypes.STR, many=True, description="Not these types."),
     OpenApiParameter("account_id", OpenApiTypes.STR, description="Only those from this account."),
 ]
-LIST_PARAMETERS = [
-    *PAGING_PARAMETERS[:3],
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
-    *FILTER_PARAMETERS,
-]
+LIST_PARAMETERS = [*paging_parameters(NOTIFICATION_PAGE), *FILTER_PARAMETERS]
 
 
 def type_filters(params) -> tuple[list[str] | None, list[str] | None]:
@@ -58,6 +53,27 @@ def type_filters(params) -> tuple[list[str] | None, list[str] | None]:
     types = [kind for name in wanted for kind in TYPES_BY_API_NAME.get(name, [])] if wanted else None
     exclude = [kind for name in unwanted for kind in TYPES_BY_API_NAME.get(name, [])] or None
     return types, exclude
+
+
+def grouped_types_filter(params):
+    """`grouped_types[]` in our names: the types that may be grouped (omitted: all that can be)."""
+    names = list_param(params, "grouped_types")
+    if not names:
+        return selectors.GROUPED_TYPES
+    return {kind for name in names for kind in TYPES_BY_API_NAME.get(name, [])}
+
+
+def account_filter(params) -> int | None:
+    account_id = params.get("account_id")
+    return object_id(account_id) if account_id else None
+
+
+def group_key_param(text: str) -> selectors.GroupKey:
+    """A group key from the path; one we never give out is a 404, as an unknown notification is."""
+    key = selectors.parse_group_key(text)
+    if key is None:
+        raise NotFound(NOT_FOUND)
+    return key
 
 
 def filtered_notifications(request):
@@ -76,7 +92,7 @@ class Notifications(UserView):
 
     @extend_schema(parameters=LIST_PARAMETERS, responses=NotificationSerializer(many=True))
     def get(self, request):
-        paging = page_request(request, default_limit=LIST_DEFAULT, max_limit=LIST_MAX)
+        paging = page_request(request, NOTIFICATION_PAGE)
         rows = keyset_page(filtered_notifications(request), "id", **paging.as_kwargs())
         with_viewer_statuses(request.user, rows)
         response = Response(NotificationSerializer(rows, many=True, context={"request": request}).data)
@@ -156,23 +172,94 @@ GroupedResultsEntity = inline_serializer(
 )
 
 
+GROUPED_PARAMETERS = [
+    OpenApiParameter("grouped_types[]", OpenApiTypes.STR, many=True, description="Only these types are grouped."),
+]
+
+
 class GroupedNotifications(UserView):
     required_scopes = {"GET": "read:notifications"}
 
     @extend_schema(
-        parameters=[*LIST_PARAMETERS, OpenApiParameter("expand_accounts", OpenApiTypes.STR)],
+        parameters=[*LIST_PARAMETERS, *GROUPED_PARAMETERS, OpenApiParameter("expand_accounts", OpenApiTypes.STR)],
         responses=GroupedResultsEntity,
     )
     def get(self, request):
-        paging = page_request(request, default_limit=LIST_DEFAULT, max_limit=LIST_MAX)
-        types, exclude = type_filters(request.query_params)
-        if types == [] or request.query_params.get("account_id"):
-            groups = []  # nothing of the requested types; per-account grouping is not offered
+        params = request.query_params
+        paging = page_request(request, NOTIFICATION_PAGE)
+        types, exclude = type_filters(params)
+        filters = {"types": types, "exclude_types": exclude, "actor_id": account_filter(params)}
+        grouped_types = grouped_types_filter(params)
+        if types == []:
+            groups = []  # nothing of the requested types
         else:
-            groups = selectors.grouped_page(request.user, types=types, exclude_types=exclude, **paging.as_kwargs())
+            groups = selectors.grouped_page(request.user, grouped_types=grouped_types, **filters, **paging.as_kwargs())
         response = Response(grouped_results(request, groups))
         ends = (groups[0].page_max_id, min(g.page_min_id for g in groups)) if groups else (None, None)
         return with_link(response, link_header_between(request, *ends))
+
+
+class GroupedUnreadCount(UserView):
+    """Unread notification groups: a group counts once however many unread notifications it has."""
+
+    required_scopes = {"GET": "read:notifications"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Default 100, max 1000."),
+            *FILTER_PARAMETERS,
+            *GROUPED_PARAMETERS,
+        ],
+        responses=CountEntity,
+    )
+    def get(self, request):
+        params = request.query_params
+        limit = int_param(params, "limit", UNREAD_DEFAULT, low=1, high=UNREAD_MAX)
+        types, exclude = type_filters(params)
+        filters = {"types": types, "exclude_types": exclude, "actor_id": account_filter(params)}
+        grouped_types = grouped_types_filter(params)
+        if types == []:
+            return Response({"count": 0})
+        count = selectors.unread_group_count(request.user, limit=limit, grouped_types=grouped_types, **filters)
+        return Response({"count": count})
+
+
+class NotificationGroupDetail(UserView):
+    """One group, whole: every notification in it counted, not only a page's."""
+
+    required_scopes = {"GET": "read:notifications"}
+
+    @extend_schema(responses=GroupedResultsEntity, operation_id="v2_notification_group_retrieve")
+    def get(self, request, group_key):
+        group = selectors.notification_group(request.user, group_key_param(group_key), group_key)
+        if group is None:
+            raise NotFound(NOT_FOUND)
+        return Response(grouped_results(request, [group]))
+
+
+class NotificationGroupAccounts(UserView):
+    """Everyone in a group, newest first, paged by notification id (an unknown group: [])."""
+
+    required_scopes = {"GET": "read:notifications"}
+
+    @extend_schema(parameters=paging_parameters(ACCOUNT_PAGE), responses=AccountSerializer(many=True))
+    def get(self, request, group_key):
+        paging = page_request(request, ACCOUNT_PAGE)
+        rows = selectors.group_accounts_page(request.user, group_key_param(group_key), **paging.as_kwargs())
+        accounts = AccountSerializer([n.actor for n in rows], many=True, context={"request": request}).data
+        ends = (rows[0].pk, rows[-1].pk) if rows else (None, None)
+        return with_link(Response(accounts), link_header_between(request, *ends))
+
+
+class DismissNotificationGroup(UserView):
+    """Answers {} whether or not the group had notifications left, as Mastodon does."""
+
+    required_scopes = {"POST": "write:notifications"}
+
+    @extend_schema(request=None, responses=EmptyEntity)
+    def post(self, request, group_key):
+        services.dismiss_group(request.user, group_key_param(group_key))
+        return Response({})
 
 
 def grouped_results(request, groups) -> dict:

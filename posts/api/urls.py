@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("v1/favourites", views.Favourites.as_view(), name="api-favourites"),
     path("v1/statuses", views.Statuses.as_view(), name="api-statuses"),
     path("v1/statuses/<str:status_id>", views.StatusDetail.as_view(), name="api-status"),
     path("v1/statuses/<str:status_id>/context", views.StatusContext.as_view(), name="api-status-context"),

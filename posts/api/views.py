@@ -13,8 +13,8 @@ from accounts.models import User
 from graph.selectors import blocked_either_way_filter
 from posts import services
 from posts.models import Post
-from posts.selectors import get_own_post, get_post_for, thread_of, visible_posts
-from socialnet.api_paging import PAGING_PARAMETERS, page_request
+from posts.selectors import favourites_page, get_own_post, get_post_for, thread_of, visible_posts
+from socialnet.api_paging import ACCOUNT_PAGE, PAGING_PARAMETERS, page_request, paging_parameters
 from socialnet.api_ratelimit import limit_action
 from socialnet.api_views import (
     NOT_FOUND,
@@ -22,12 +22,13 @@ from socialnet.api_views import (
     Unprocessable,
     UserRequired,
     UserView,
-    keyset_page,
     link_header_between,
     object_id,
     service_errors,
     with_link,
 )
+from socialnet.keyset import keyset_page
+from timeline.api.views import _statuses
 
 from . import idempotency
 from .serializers import StatusSerializer
@@ -225,14 +226,11 @@ class Unreblog(StatusAction):
         return post.repost_of if post.is_repost else post
 
 
-ACCOUNT_PAGING = [
-    *PAGING_PARAMETERS[:3],
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Default 40, max 80."),
-]
+ACCOUNT_PAGING = paging_parameters(ACCOUNT_PAGE)
 
 
 def _who_page(request, accounts, key):
-    paging = page_request(request, default_limit=40, max_limit=80)
+    paging = page_request(request, ACCOUNT_PAGE)
     rows = keyset_page(accounts, key, **paging.as_kwargs())
     response = Response(AccountSerializer(rows, many=True, context={"request": request}).data)
     ends = (getattr(rows[0], key), getattr(rows[-1], key)) if rows else (None, None)
@@ -269,3 +267,16 @@ class RebloggedBy(PublicView):
             .annotate(repost_id=F("posts__id"))
         )
         return _who_page(request, sharers, "repost_id")
+
+
+class Favourites(UserView):
+    """GET /api/v1/favourites: newest like first, paged by the like's id (never shown otherwise)."""
+
+    required_scopes = {"GET": "read:favourites"}
+
+    @extend_schema(parameters=PAGING_PARAMETERS, responses=StatusSerializer(many=True))
+    def get(self, request):
+        posts = favourites_page(request.user, **page_request(request).as_kwargs())
+        ends = (posts[0].like_id, posts[-1].like_id) if posts else (None, None)
+        # The timelines' rendering; its Link pages by post id, so it gives way to the likes' ids.
+        return with_link(_statuses(request, posts), link_header_between(request, *ends))

@@ -17,8 +17,10 @@ Redis `--redis-url` (default db 7) under its own key prefix, with the production
 3. GET /api/v1/timelines/home?limit=20 through uvicorn (2 workers, DEBUG=false, rate limits
    raised out of reach) under wrk (32 connections, loopback), beside the floor (one Redis
    and one SQL round trip through DRF) and "phase 0" (the same page from the SQL join of
-   posts and follows), for an account following 200; and, in this process, the two id
-   sources alone (the join vs the reader's one Redis round trip);
+   posts and follows), for an account following 200, with the browser's session cookie and
+   again as a Mastodon app sends it (`Authorization: Bearer`, a token of the run's own app);
+   and, in this process, the two id sources alone (the join vs the reader's one Redis
+   round trip);
 4. Redis memory of full home timelines in the current encoding, the listpack alternative
    and a plain list measured on a private redis-server (the shared one's config is never
    touched), insert and read speed of both encodings there, and the projection for 10 M
@@ -66,6 +68,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.test.utils import override_settings
 from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
 from redis.connection import parse_url
 
 from accounts.models import User
@@ -428,6 +432,7 @@ class BenchRun:
     touched_vips: list[int] = field(default_factory=list)
     vip_post_ids: list[int] = field(default_factory=list)
     session_keys: list[str] = field(default_factory=list)
+    oauth_app_ids: list[int] = field(default_factory=list)  # the run's apps; their tokens go with them
     authors: list[Author] = field(default_factory=list)
     memory_users: list[int] = field(default_factory=list)
     ceiling: Figure | None = None
@@ -866,6 +871,7 @@ class BenchRun:
         if wrk is None:
             return
         session_key = self.make_session(reader)
+        bearer_header = f"Authorization: Bearer {self.make_app_token(reader)}"
         port = free_port()
         server = ChildProcess(
             "uvicorn",
@@ -890,18 +896,22 @@ class BenchRun:
             "floor": "/api/bench/timelines/floor?limit=20",
             "home": "/api/v1/timelines/home?limit=20",
             "phase0": "/api/bench/timelines/phase0?limit=20",
+            "home_bearer": "/api/v1/timelines/home?limit=20",
         }
-        cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+        cookie = f"Cookie: {settings.SESSION_COOKIE_NAME}={session_key}"
+        headers = {name: bearer_header if name == "home_bearer" else cookie for name in paths}
         try:
             server.wait_for(lambda: http_status(base + "/healthz") == 200, timeout=60)
-            pages = {name: fetch_json(base + path, cookie) for name, path in paths.items()}
+            pages = {name: fetch_json(base + path, headers[name]) for name, path in paths.items()}
             results = {}
             for name, path in paths.items():
                 if self.options.wrk_warmup_seconds:
-                    run_wrk(wrk, base + path, cookie, self.options.wrk_warmup_seconds)
-                results[name] = run_wrk(wrk, base + path, cookie, self.options.wrk_seconds)
+                    run_wrk(wrk, base + path, headers[name], self.options.wrk_warmup_seconds)
+                results[name] = run_wrk(wrk, base + path, headers[name], self.options.wrk_seconds)
             # A figure of failed requests means nothing: what does such a request answer now?
-            failing = {name: fetch_status(base + paths[name], cookie) for name, got in results.items() if got.non_2xx}
+            failing = {
+                name: fetch_status(base + paths[name], headers[name]) for name, got in results.items() if got.non_2xx
+            }
         finally:
             server.stop()
         if failing:
@@ -915,7 +925,8 @@ class BenchRun:
         phase0_ids = [status["id"] for status in pages["phase0"]]
         self.context.append(
             f"http: reader {reader.username} follows {reader.following_count} accounts ({followed_vips} VIPs), "
-            f"timeline rebuilt ({entries} entries), session cookie made server-side; uvicorn "
+            f"timeline rebuilt ({entries} entries), session cookie made server-side, home_bearer with the run's "
+            "app's token (scope read) in the Authorization header, as Mastodon apps send it; uvicorn "
             "socialnet.asgi:application --workers 2 --lifespan off, DEBUG=false; "
             f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{self.options.wrk_seconds}s --latency on loopback after "
             f"{self.options.wrk_warmup_seconds} s warm-up each, rate limits raised out of reach (the limiter still "
@@ -923,12 +934,13 @@ class BenchRun:
         )
         self.note(
             f"http: first pages: home {len(home_ids)} statuses, phase0 {len(phase0_ids)}, "
-            f"{len(set(home_ids) & set(phase0_ids))} ids in common; floor returned {len(pages['floor']['ids'])} ids"
+            f"{len(set(home_ids) & set(phase0_ids))} ids in common; floor returned {len(pages['floor']['ids'])} ids; "
+            f"home_bearer {'the same page as home' if pages['home_bearer'] == pages['home'] else 'a different page'}"
         )
         for name, result in results.items():
             if result.errors:
                 self.note(f"http.{name}: {result.errors}")
-        floor, home, phase0 = results["floor"], results["home"], results["phase0"]
+        floor, home, phase0, app = results["floor"], results["home"], results["phase0"], results["home_bearer"]
         floor_rate = Figure("http.floor", floor.rate, "req/s", floor.requests)
         phase0_rate = Figure("http.phase0", phase0.rate, "req/s", phase0.requests)
         floor_latency = [
@@ -960,6 +972,9 @@ class BenchRun:
                 ),
                 Figure("http.home p50", home.p50, "ms", home.requests, baseline=as_baseline(floor_latency[0])),
                 Figure("http.home p99", home.p99, "ms", home.requests, baseline=as_baseline(floor_latency[1])),
+                Figure("http.home_bearer", app.rate, "req/s", app.requests, baseline=as_baseline(floor_rate)),
+                Figure("http.home_bearer p50", app.p50, "ms", app.requests, baseline=as_baseline(floor_latency[0])),
+                Figure("http.home_bearer p99", app.p99, "ms", app.requests, baseline=as_baseline(floor_latency[1])),
             ]
         )
 
@@ -1005,6 +1020,24 @@ class BenchRun:
             session.save()
         self.session_keys.append(session.session_key)
         return session.session_key
+
+    def make_app_token(self, user: User) -> str:
+        """An access token of an app made for the run, stored hashed as /oauth/token stores it."""
+        app = get_application_model().objects.create(
+            name="bench_timeline",
+            redirect_uris="urn:ietf:wg:oauth:2.0:oob",
+            client_type="confidential",
+            authorization_grant_type="authorization-code",
+            scopes="read",
+        )
+        self.oauth_app_ids.append(app.pk)
+        raw = generate_client_secret()
+        token = get_access_token_model()(
+            user=user, application=app, scope="read", expires=timezone.now() + timedelta(hours=1)
+        )
+        set_token_value(token, raw)
+        token.save()
+        return raw
 
     # --- 4. memory ---
 
@@ -1223,6 +1256,8 @@ class BenchRun:
         self.step("cleaning up")
         with contextlib.suppress(Exception):
             Session.objects.filter(session_key__in=self.session_keys).delete()
+        with contextlib.suppress(Exception):
+            get_application_model().objects.filter(pk__in=self.oauth_app_ids).delete()  # and their tokens
         try:
             self.restore_vip_flags()
             self.delete_bench_rows()
@@ -1334,8 +1369,13 @@ def http_status(url: str) -> int | None:
         return None
 
 
-def fetch_status(url: str, cookie: str) -> str:
-    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310 (loopback)
+def header_dict(header: str) -> dict[str, str]:
+    name, value = header.split(": ", 1)
+    return {name: value}
+
+
+def fetch_status(url: str, header: str) -> str:
+    request = urllib.request.Request(url, headers=header_dict(header))  # noqa: S310 (loopback)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return f"{response.status}"
@@ -1345,8 +1385,8 @@ def fetch_status(url: str, cookie: str) -> str:
         return f"no answer: {error}"
 
 
-def fetch_json(url: str, cookie: str):
-    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310 (loopback)
+def fetch_json(url: str, header: str):
+    request = urllib.request.Request(url, headers=header_dict(header))  # noqa: S310 (loopback)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())
@@ -1364,7 +1404,8 @@ class WrkResult:
     errors: str
 
 
-def run_wrk(wrk: str, url: str, cookie: str, seconds: int) -> WrkResult:
+def run_wrk(wrk: str, url: str, header: str, seconds: int) -> WrkResult:
+    """wrk against `url`, sending `header` ("Cookie: …" or "Authorization: Bearer …") each time."""
     command = [
         wrk,
         f"-t{WRK_THREADS}",
@@ -1374,7 +1415,7 @@ def run_wrk(wrk: str, url: str, cookie: str, seconds: int) -> WrkResult:
         "--timeout",
         "10s",
         "-H",
-        f"Cookie: {cookie}",
+        header,
         url,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
