@@ -17,7 +17,10 @@ Redis `--redis-url` (default db 7) under its own key prefix, with the production
 3. GET /api/v1/timelines/home?limit=20 through uvicorn (2 workers, DEBUG=false, rate limits
    raised out of reach) under wrk (32 connections, loopback), beside the floor (one Redis
    and one SQL round trip through DRF) and "phase 0" (the same page from the SQL join of
-   posts and follows), for an account following 200, with the browser's session cookie and
+   posts and follows, then the reader's own visibility query and status rendering; the
+   target's baseline) and "phase0_orm" (the same join with the ORM's feed_posts and an
+   uncached StatusSerializer, a pull-only first implementation, printed for context), for
+   an account following 200, with the browser's session cookie and
    again as a Mastodon app sends it (`Authorization: Bearer`, a token of the run's own app);
    and, in this process, the two id sources alone (the join vs the reader's one Redis
    round trip);
@@ -632,6 +635,7 @@ class BenchRun:
             "fanout.pipeline_zadd_trim": (pipeline_zadd_trim, self.synthetic_id),
         }
         seconds = dict.fromkeys(series, 0.0)
+        stats_before = self.redis.info("commandstats")
         rounds, deadline = 0, time.monotonic() + self.options.fanout_seconds
         while rounds < 1 or time.monotonic() < deadline:
             for name, (push, make_id) in series.items():
@@ -641,6 +645,7 @@ class BenchRun:
                 seconds[name] += time.perf_counter() - started
             rounds += 1
         entries = rounds * len(followers)
+        self.note_redis_side_costs(stats_before, self.redis.info("commandstats"))
         baseline = as_baseline(self.ceiling) if self.ceiling else None
         real_target = Target(">=", FANOUT_SHARE_TARGET, of="ratio") if baseline else None
         self.show(
@@ -675,6 +680,30 @@ class BenchRun:
             f"{format_value(seconds['fanout.store_add_post.b256'] / seconds['fanout.script_per_bucket.b16'])}x "
             "the speed of 256"
         )
+
+    def note_redis_side_costs(self, before: dict, after: dict) -> None:
+        """What one timeline entry costs inside Redis (INFO commandstats over the rounds): the
+        part of fan-out no client-side change can remove, beside the ceiling's ZADD."""
+        costs = {}
+        for command in ("zadd", "zcard"):
+            old, new = before.get(f"cmdstat_{command}", {}), after.get(f"cmdstat_{command}", {})
+            calls = new.get("calls", 0) - old.get("calls", 0)
+            if calls > 0:
+                costs[command] = (new.get("usec", 0) - old.get("usec", 0)) / calls
+        if "zadd" not in costs:
+            return
+        per_entry = sum(costs.values())
+        line = (
+            "inside Redis, over the fan-out rounds (INFO commandstats): "
+            + ", ".join(f"{command.upper()} {format_value(usec)} µs per call" for command, usec in costs.items())
+            + f" on full timelines; Redis alone allows {format_value(1e6 / per_entry)} entries/s"
+        )
+        if self.ceiling:
+            line += (
+                f" = {format_value(1e6 / per_entry / self.ceiling.value)}x the ceiling, whose ZADD re-adds one "
+                f"member to one tiny set ({format_value(1e6 / self.ceiling.value)} µs per request)"
+            )
+        self.note(line)
 
     def synthetic_id(self) -> int:
         return next(self.synthetic_ids)
@@ -896,6 +925,7 @@ class BenchRun:
             "floor": "/api/bench/timelines/floor?limit=20",
             "home": "/api/v1/timelines/home?limit=20",
             "phase0": "/api/bench/timelines/phase0?limit=20",
+            "phase0_orm": "/api/bench/timelines/phase0_orm?limit=20",
             "home_bearer": "/api/v1/timelines/home?limit=20",
         }
         cookie = f"Cookie: {settings.SESSION_COOKIE_NAME}={session_key}"
@@ -941,6 +971,7 @@ class BenchRun:
             if result.errors:
                 self.note(f"http.{name}: {result.errors}")
         floor, home, phase0, app = results["floor"], results["home"], results["phase0"], results["home_bearer"]
+        orm = results["phase0_orm"]  # context only: the target is judged against phase0
         floor_rate = Figure("http.floor", floor.rate, "req/s", floor.requests)
         phase0_rate = Figure("http.phase0", phase0.rate, "req/s", phase0.requests)
         floor_latency = [
@@ -972,6 +1003,13 @@ class BenchRun:
                 ),
                 Figure("http.home p50", home.p50, "ms", home.requests, baseline=as_baseline(floor_latency[0])),
                 Figure("http.home p99", home.p99, "ms", home.requests, baseline=as_baseline(floor_latency[1])),
+                Figure(
+                    "http.home_vs_phase0_orm",
+                    home.rate,
+                    "req/s",
+                    home.requests,
+                    baseline=as_baseline(Figure("http.phase0_orm", orm.rate, "req/s", orm.requests)),
+                ),
                 Figure("http.home_bearer", app.rate, "req/s", app.requests, baseline=as_baseline(floor_rate)),
                 Figure("http.home_bearer p50", app.p50, "ms", app.requests, baseline=as_baseline(floor_latency[0])),
                 Figure("http.home_bearer p99", app.p99, "ms", app.requests, baseline=as_baseline(floor_latency[1])),
