@@ -128,7 +128,14 @@ NEO4J_PASSWORD = env.str("NEO4J_PASSWORD", default="")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [env.str("CHANNEL_LAYER_URL", default=REDIS_URL)], "prefix": REDIS_KEY_PREFIX + "ws"},
+        "CONFIG": {
+            "hosts": [env.str("CHANNEL_LAYER_URL", default=REDIS_URL)],
+            "prefix": REDIS_KEY_PREFIX + "ws",
+            # channels-redis keeps one inbox per process for all of its sockets and drops what
+            # is sent beyond `capacity` (default 100): a burst of notifications to a process
+            # holding thousands of sockets must fit. Undelivered messages still expire in 60 s.
+            "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10_000),
+        },
     }
 }
 

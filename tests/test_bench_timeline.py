@@ -20,7 +20,7 @@ from oauth2_provider.models import AccessToken
 from accounts.models import OAuthApplication, User
 from posts.models import Post
 from timeline.management.commands import bench_timeline
-from timeline.management.commands.bench_timeline import AUTHOR_PREFIX, BENCH_TEXT, ROOT, parse_wrk
+from timeline.management.commands.bench_timeline import AUTHOR_PREFIX, BENCH_TEXT, ROOT, WrkResult, combined, parse_wrk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,3 +135,13 @@ def test_without_wrk_the_http_figures_are_reported_as_not_measured(monkeypatch):
 
     assert found is None
     assert lines == ["http: not measured: wrk missing (install it: apt-get install -y wrk)"]
+
+
+def test_rounds_combine_into_the_overall_rate_and_the_median_rounds_latencies():
+    rounds = [WrkResult(100.0, 300, 10.0, 50.0, 0, ""), WrkResult(50.0, 150, 30.0, 90.0, 2, "2 non-2xx responses")]
+    rounds.append(WrkResult(150.0, 450, 20.0, 70.0, 0, ""))
+
+    result = combined(rounds)
+
+    assert (result.requests, result.rate) == (900, 100.0)  # 900 requests in 3 + 3 + 3 seconds
+    assert (result.p50, result.p99, result.non_2xx, result.errors) == (20.0, 70.0, 2, "2 non-2xx responses")
