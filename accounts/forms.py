@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .models import User
+from .models import Report, User
 from .services import NewAccount, register_user
 
 
@@ -42,6 +42,18 @@ class ProfileForm(forms.Form):
     display_name = forms.CharField(max_length=50, required=False)
     bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     avatar = forms.FileField(required=False, help_text="JPEG, PNG, GIF or WebP, at most 2 MB.")
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(
+        choices=Report.Category.choices, widget=forms.RadioSelect, label="What is wrong?", initial=Report.Category.SPAM
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Anything the moderators should know (optional)"}),
+        label="Details for the moderators",
+    )
 
 
 def _add_service_errors(form: forms.Form, error: ValidationError, *, fallback_field: str) -> None:

@@ -30,7 +30,8 @@ def visible_posts(viewer: User | None = None) -> QuerySet[Post]:
             Q(repost_of__isnull=True)
             | Q(repost_of__is_deleted=False, repost_of__is_hidden=False, repost_of__author__is_suspended=False)
         )
-        .select_related("author", "repost_of__author", "reply_to__author")
+        # A repost of a reply shows whom the original replied to: its author comes along too.
+        .select_related("author", "repost_of__author", "reply_to__author", "repost_of__reply_to__author")
         .prefetch_related(
             Prefetch("mentioned_users", queryset=mention_users),
             Prefetch("repost_of__mentioned_users", queryset=mention_users),

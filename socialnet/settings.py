@@ -76,7 +76,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "socialnet.context_processors.navigation",
             ],
+            "libraries": {"ui": "socialnet.ui_tags"},
         },
     },
 ]
