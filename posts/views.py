@@ -76,6 +76,17 @@ def delete(request, post_id):
     return redirect("timeline:home")
 
 
+@login_required
+def menu(request, post_id):
+    """A post's "more" menu (edit, delete / report, mute, block): fetched when it first opens."""
+    post = selectors.get_post_for(request.user, post_id)
+    shown = post.repost_of or post
+    if request.htmx:
+        context = {"shown": shown, "next": request.htmx.current_url_abs_path or ""}
+        return render(request, "posts/_menu_items.html", context)
+    return render(request, "posts/menu.html", {"shown": shown, "post": post, "next": post_url(shown)})
+
+
 # The buttons under a post: each is one service call on a post the viewer can see.
 POST_ACTIONS = {
     "like": services.like,

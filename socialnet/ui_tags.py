@@ -4,9 +4,11 @@ Loaded with `{% load ui %}` (settings.TEMPLATES "libraries"). Nothing here reads
 database: these only format what a view already loaded.
 """
 
+import functools
 from datetime import datetime, timedelta
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -103,3 +105,48 @@ def compact_count(number: int) -> str:
             shown = f"{number / limit:.1f}".removesuffix(".0")
             return f"{shown}{suffix}"
     return str(number)
+
+
+# --- Links repeated on every post ---------------------------------------------------------------
+# A feed page links each post's author, page and actions: ~10 reverse() calls per post,
+# which measured as a third of the home page's render time. Each URL's shape is reversed
+# once per process with a marker for the varying part, then filled in by string replacement.
+URL_MARKER = "9081726354637281"  # digits: valid for int, str and username converters alike
+
+
+@functools.cache
+def _url_shape(name: str, *fixed: str) -> str:
+    return reverse(name, args=[URL_MARKER, *fixed])
+
+
+def fast_url(name: str, value, *fixed: str) -> str:
+    """reverse(name, args=[value, *fixed]) for a `value` the URL pattern accepts as it is (an id, a username)."""
+    return _url_shape(name, *fixed).replace(URL_MARKER, str(value))
+
+
+@register.filter
+def profile_url(username: str) -> str:
+    return fast_url("accounts:profile", username)
+
+
+@register.filter
+def post_url(post_id: int) -> str:
+    return fast_url("posts:detail", post_id)
+
+
+@register.filter
+def post_menu_url(post_id: int) -> str:
+    return fast_url("posts:menu", post_id)
+
+
+@register.simple_tag
+def post_action_url(post_id: int, action: str) -> str:
+    return fast_url("posts:act", post_id, action)
+
+
+@register.simple_tag
+def time_tag(moment: datetime) -> str:
+    """<time> with the machine-readable instant, the full date on hover, and the short age shown."""
+    local = timezone.localtime(moment)
+    full = f"{local:%b} {local.day}, {local.year}, {local:%H:%M %Z}"
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), full, short_age(moment))

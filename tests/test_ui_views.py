@@ -276,3 +276,25 @@ def test_pages_have_titles_and_labelled_fields(client, user):
         for field_id in re.findall(r'<(?:input|textarea)[^>]*\bid="([^"]+)"', html):
             if f'for="{field_id}"' not in html:
                 raise AssertionError(f"{url}: field #{field_id} has no label")
+
+
+def test_a_posts_menu_offers_edit_to_its_author_and_report_to_others(client, user, other_user):
+    mine, theirs = make_post(user, "mine"), make_post(other_user, "theirs")
+    client.force_login(user)
+
+    own_menu = client.get(reverse("posts:menu", args=[mine.pk]), **HTMX).content.decode()
+    other_menu = client.get(reverse("posts:menu", args=[theirs.pk]), **HTMX).content.decode()
+    without_js = client.get(reverse("posts:menu", args=[theirs.pk]))
+
+    assert "Edit post" in own_menu and "Delete post" in own_menu and "Report post" not in own_menu
+    assert reverse("accounts:report_post", args=[theirs.pk]) in other_menu
+    assert f"Block @{other_user.username}" in other_menu and "Edit post" not in other_menu
+    assert without_js.status_code == 200 and "<title>Post actions · socialnet</title>" in without_js.content.decode()
+
+
+def test_links_built_without_reverse_match_reverse(user):
+    from socialnet.ui_tags import post_action_url, post_url, profile_url
+
+    assert profile_url("Some_User9") == reverse("accounts:profile", args=["Some_User9"])
+    assert post_url(123456789012) == reverse("posts:detail", args=[123456789012])
+    assert post_action_url(42, "unrepost") == reverse("posts:act", args=[42, "unrepost"])
