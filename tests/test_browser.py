@@ -36,17 +36,24 @@ from timeline import services as timeline_services
 skip_without_chromium()
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Playwright's sync API keeps an event loop in this thread; Django refuses ORM calls there
-# unless told that this thread is not serving async code (it is not: it only drives a browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+    # Playwright's sync API keeps an event loop in this thread; Django refuses ORM calls there
+    # unless told that this thread serves no async code (true: it only drives a browser).
+    # Only while these tests run, so the rest of the suite keeps Django's check.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -219,3 +226,38 @@ def test_main_pages_fit_a_phone_and_are_saved_as_screenshots(browser, stack_fact
             screenshot(anonymous, f"{label}-anonymous-{name}")
             assert has_no_horizontal_scroll(anonymous), f"{path} scrolls sideways at {viewport['width']} px"
         assert page.js_errors == []
+
+
+def tab_to(page, selector: str, presses: int = 80) -> None:
+    """Press Tab until the focused element matches `selector`: proof it is reachable by keyboard."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("sel => document.activeElement.matches(sel)", selector):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def test_the_keyboard_alone_can_post_like_and_open_a_menu(browser, stack_factory):
+    stack = stack_factory(worker=False)
+    me = active_user()
+    page = logged_in_page(browser, stack, me)
+    page.goto(stack.url("/"))
+
+    tab_to(page, "#compose-text")
+    page.keyboard.type("typed without a mouse")
+    tab_to(page, "#compose button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline > article.post").first).to_contain_text("typed without a mouse")
+    post = Post.objects.get(author=me)
+
+    tab_to(page, f"#like-{post.pk}")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#like-{post.pk}")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"#like-{post.pk}")).to_be_focused()  # focus survives the swap
+
+    tab_to(page, f"#post-{post.pk} summary")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#post-{post.pk} .menu-items")).to_contain_text("Delete post")
+    page.keyboard.press("Escape")
+    expect(page.locator(f"#post-{post.pk} details.menu")).not_to_have_attribute("open", "")
+    assert page.js_errors == []
