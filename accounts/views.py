@@ -77,11 +77,32 @@ def _relationship(viewer, account):
 
 def followers(request, username):
     account = get_visible_account(username)
-    people = graph_selectors.followers_of(account)[: graph_selectors.LIST_PAGE_SIZE]
-    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Followers"})
+    return _people(request, account, graph_selectors.followers_of(account), "Followers")
 
 
 def following(request, username):
     account = get_visible_account(username)
-    people = graph_selectors.following_of(account)[: graph_selectors.LIST_PAGE_SIZE]
-    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Following"})
+    return _people(request, account, graph_selectors.following_of(account), "Following")
+
+
+PEOPLE_PAGES_MAX = 50  # offset paging: deep pages of a huge list cost more than anyone scrolls
+
+
+def _people(request, account, people, title):
+    """A page of a follow list; HTMX's infinite scroll asks for the next with ?page=N."""
+    try:
+        number = min(max(int(request.GET.get("page", 1)), 1), PEOPLE_PAGES_MAX)
+    except ValueError:
+        number = 1
+    size = graph_selectors.LIST_PAGE_SIZE
+    found = list(people[(number - 1) * size : number * size + 1])  # one more: is there a next page?
+    context = {
+        "account": account,
+        "people": found[:size],
+        "title": title,
+        "next_page": number + 1 if len(found) > size and number < PEOPLE_PAGES_MAX else None,
+        "page": number,
+    }
+    if request.htmx and number > 1:
+        return render(request, "accounts/_people_page.html", context)
+    return render(request, "accounts/people.html", context)

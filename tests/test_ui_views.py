@@ -298,3 +298,20 @@ def test_links_built_without_reverse_match_reverse(user):
     assert profile_url("Some_User9") == reverse("accounts:profile", args=["Some_User9"])
     assert post_url(123456789012) == reverse("posts:detail", args=[123456789012])
     assert post_action_url(42, "unrepost") == reverse("posts:act", args=[42, "unrepost"])
+
+
+def test_follow_lists_scroll_page_by_page_without_repeats(client, user):
+    from graph.selectors import LIST_PAGE_SIZE
+
+    fans = UserFactory.create_batch(LIST_PAGE_SIZE + 5)
+    for fan in fans:
+        follow(fan, user)
+    url = reverse("accounts:followers", args=[user.username])
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": 2}, **HTMX).content.decode()
+
+    person = re.compile(r'class="person" href="/@(\w+)/"')
+    shown = person.findall(first) + person.findall(second)
+    assert shown == [fan.username for fan in reversed(fans)]
+    assert f'hx-get="{url}?page=2"' in first and "hx-get" not in second
