@@ -2,16 +2,24 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .models import User
+from .models import Report, User
 from .services import NewAccount, register_user
 
 
 class SignupForm(forms.Form):
-    username = forms.CharField(max_length=30, help_text="1–30 letters, digits or underscores.")
-    email = forms.EmailField()
-    display_name = forms.CharField(max_length=50, required=False)
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
-    password_again = forms.CharField(widget=forms.PasswordInput, strip=False, label="Password (again)")
+    username = forms.CharField(
+        max_length=30,
+        help_text="1–30 letters, digits or underscores.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    display_name = forms.CharField(
+        max_length=50, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False)
+    password_again = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False, label="Password (again)"
+    )
 
     def clean(self):
         data = super().clean()
@@ -31,7 +39,11 @@ class SignupForm(forms.Form):
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.CharField(label="Username or email", max_length=254)
+    username = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "autofocus": True}),
+    )
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Wrong username, email or password (or the account is suspended).",
@@ -42,6 +54,18 @@ class ProfileForm(forms.Form):
     display_name = forms.CharField(max_length=50, required=False)
     bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     avatar = forms.FileField(required=False, help_text="JPEG, PNG, GIF or WebP, at most 2 MB.")
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(
+        choices=Report.Category.choices, widget=forms.RadioSelect, label="What is wrong?", initial=Report.Category.SPAM
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Anything the moderators should know (optional)"}),
+        label="Details for the moderators",
+    )
 
 
 def _add_service_errors(form: forms.Form, error: ValidationError, *, fallback_field: str) -> None:

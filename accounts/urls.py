@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import report_views, views
 from .forms import LoginForm
 
 app_name = "accounts"
@@ -36,4 +36,6 @@ urlpatterns = [
     path("@<str:username>/", views.profile, name="profile"),
     path("@<str:username>/followers/", views.followers, name="followers"),
     path("@<str:username>/following/", views.following, name="following"),
+    path("@<str:username>/report/", report_views.report_account, name="report_account"),
+    path("posts/<int:post_id>/report/", report_views.report_post, name="report_post"),
 ]

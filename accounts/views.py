@@ -9,6 +9,7 @@ from graph import recommendations
 from graph import selectors as graph_selectors
 from posts import selectors as post_selectors
 from socialnet.ids import parse_id
+from socialnet.pages import render_feed
 
 from . import services
 from .forms import ProfileForm, SignupForm
@@ -26,7 +27,8 @@ def signup(request):
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(request, f"Welcome to socialnet, @{user.username}!")
             return redirect("timeline:home")
-    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "nav": "signup"}
+    return render(request, "accounts/signup.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -46,7 +48,8 @@ def edit_profile(request):
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile", username=user.username)
-    return render(request, "accounts/edit_profile.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "nav": "settings"}
+    return render(request, "accounts/edit_profile.html", context, status=400 if form.errors else 200)
 
 
 def profile(request, username):
@@ -56,11 +59,14 @@ def profile(request, username):
     context = {
         "account": account,
         "posts": posts,
-        "relationship": _relationship(request.user, account),
-        "mutual": recommendations.mutual_follows(request.user, account),
+        "max_id": max_id,
         "next_max_id": posts[-1].id if len(posts) == post_selectors.PAGE_SIZE else None,
+        "nav": "profile" if account.pk == request.user.pk else None,
     }
-    return render(request, "accounts/profile.html", context)
+    if not (request.htmx and max_id is not None):  # the header is not part of a scrolled-in page
+        context["relationship"] = _relationship(request.user, account)
+        context["mutual"] = recommendations.mutual_follows(request.user, account)
+    return render_feed(request, "accounts/profile.html", context)
 
 
 def _relationship(viewer, account):
@@ -71,11 +77,32 @@ def _relationship(viewer, account):
 
 def followers(request, username):
     account = get_visible_account(username)
-    people = graph_selectors.followers_of(account)[: graph_selectors.LIST_PAGE_SIZE]
-    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Followers"})
+    return _people(request, account, graph_selectors.followers_of(account), "Followers")
 
 
 def following(request, username):
     account = get_visible_account(username)
-    people = graph_selectors.following_of(account)[: graph_selectors.LIST_PAGE_SIZE]
-    return render(request, "accounts/people.html", {"account": account, "people": people, "title": "Following"})
+    return _people(request, account, graph_selectors.following_of(account), "Following")
+
+
+PEOPLE_PAGES_MAX = 50  # offset paging: deep pages of a huge list cost more than anyone scrolls
+
+
+def _people(request, account, people, title):
+    """A page of a follow list; HTMX's infinite scroll asks for the next with ?page=N."""
+    try:
+        number = min(max(int(request.GET.get("page", 1)), 1), PEOPLE_PAGES_MAX)
+    except ValueError:
+        number = 1
+    size = graph_selectors.LIST_PAGE_SIZE
+    found = list(people[(number - 1) * size : number * size + 1])  # one more: is there a next page?
+    context = {
+        "account": account,
+        "people": found[:size],
+        "title": title,
+        "next_page": number + 1 if len(found) > size and number < PEOPLE_PAGES_MAX else None,
+        "page": number,
+    }
+    if request.htmx and number > 1:
+        return render(request, "accounts/_people_page.html", context)
+    return render(request, "accounts/people.html", context)

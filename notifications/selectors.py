@@ -4,8 +4,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+<<<<<<< HEAD
 from django.db.models import BigIntegerField, Case, CharField, F, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
+=======
+from django.db.models import QuerySet, Subquery
+from django.db.models.functions import Coalesce
+>>>>>>> ui
 
 from accounts.models import User
 from graph.selectors import blocked_either_way_filter
@@ -52,7 +57,9 @@ def last_read_id(user: User) -> int:
 
 def unread_count(user: User, limit: int = 1000) -> int:
     """Unread notifications, counted up to `limit` (Mastodon caps its count the same way)."""
-    rows = notifications_of(user).filter(pk__gt=last_read_id(user)).values("pk")[:limit]
+    # The marker is a subquery, not a first query: the badge on every page costs one query.
+    marker = ReadMarker.objects.filter(user=user).values("last_read_id")[:1]
+    rows = notifications_of(user).filter(pk__gt=Coalesce(Subquery(marker), 0)).values("pk")[:limit]
     return len(rows)
 
 

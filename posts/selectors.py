@@ -4,6 +4,7 @@ Every list and page starts from `visible_posts`, so a deleted, hidden or suspend
 author's post cannot leak through a view that forgot a filter.
 """
 
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -23,7 +24,10 @@ THREAD_REPLIES_MAX = 500
 def for_rendering(posts: QuerySet[Post]) -> QuerySet[Post]:
     """With what rendering a post needs (authors, mentions, tags), in a fixed number of queries."""
     mention_users = User.objects.only("id", "username")
-    return posts.select_related("author", "repost_of__author", "reply_to__author").prefetch_related(
+    # A repost of a reply shows whom the original replied to: its author comes along too.
+    return posts.select_related(
+        "author", "repost_of__author", "reply_to__author", "repost_of__reply_to__author"
+    ).prefetch_related(
         Prefetch("mentioned_users", queryset=mention_users),
         Prefetch("repost_of__mentioned_users", queryset=mention_users),
         "hashtags",
@@ -174,3 +178,25 @@ def _ids(sql: str, start_id: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"start": start_id, "depth": THREAD_DEPTH_MAX, "limit": THREAD_REPLIES_MAX})
         return [row[0] for row in cursor.fetchall()]
+
+
+def search_statuses(viewer, query: str):
+    """Posts matching every word of `query`, newest first, as far as the viewer may see.
+
+    The expression must stay exactly the index's (posts migration) for PostgreSQL to use it.
+    Reposts have no text of their own, so they never match.
+    """
+    words = SearchQuery(query, config="simple", search_type="plain")
+    return (
+        reaching(visible_posts(viewer), viewer)
+        .annotate(document=SearchVector("text", config="simple"))
+        .filter(document=words)
+        .order_by("-id")
+    )
+
+
+def search_hashtags(query: str):
+    name = query.strip().lstrip("#").casefold()
+    if not name:
+        return Hashtag.objects.none()
+    return Hashtag.objects.filter(name__startswith=name).order_by("name")

@@ -1,12 +1,11 @@
 """GET /api/v2/search (content/en/methods/search.md): accounts, hashtags and statuses.
 
-Accounts: username or display-name prefix, case-insensitive (accounts/api/accounts.py).
+Accounts: username or display-name prefix, case-insensitive (accounts/selectors.py).
 Hashtags: name prefix. Statuses: PostgreSQL full-text search with the 'simple'
 configuration (no stemming: it works the same for every language) over a GIN index on
 to_tsvector('simple', text) (posts migration), among the posts the viewer may see.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,39 +13,17 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
-from accounts.api.accounts import search_accounts
 from accounts.api.serializers import AccountSerializer, absolute
+from accounts.selectors import search_accounts
 from posts.api.serializers import StatusSerializer
 from posts.models import Hashtag
-from posts.selectors import reaching, visible_posts
+from posts.selectors import search_hashtags, search_statuses
 from socialnet.api_views import PublicView, bool_param, int_param
 
 SEARCH_DEFAULT, SEARCH_MAX = 20, 40
 OFFSET_MAX = 10_000
 QUERY_MAX = 500
 TYPES = ("accounts", "hashtags", "statuses")
-
-
-def search_statuses(viewer, query: str):
-    """Posts matching every word of `query`, newest first, as far as the viewer may see.
-
-    The expression must stay exactly the index's (posts migration) for PostgreSQL to use it.
-    Reposts have no text of their own, so they never match.
-    """
-    words = SearchQuery(query, config="simple", search_type="plain")
-    return (
-        reaching(visible_posts(viewer), viewer)
-        .annotate(document=SearchVector("text", config="simple"))
-        .filter(document=words)
-        .order_by("-id")
-    )
-
-
-def search_hashtags(query: str):
-    name = query.strip().lstrip("#").casefold()
-    if not name:
-        return Hashtag.objects.none()
-    return Hashtag.objects.filter(name__startswith=name).order_by("name")
 
 
 def tag_entity(tag: Hashtag) -> dict:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_htmx",
     "accounts",
     "posts",
     "graph",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.LastActiveMiddleware",
     # After authentication: a signed-in browser's API calls count against its account.
     "socialnet.api_ratelimit.RateLimitMiddleware",
@@ -74,7 +76,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "socialnet.context_processors.navigation",
             ],
+            "libraries": {"ui": "socialnet.ui_tags"},
         },
     },
 ]

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from socialnet import search_views
 from socialnet.api_instance import api_not_found
 
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("", include("graph.urls")),
     path("", include("posts.urls")),
     path("", include("timeline.urls")),
+    path("", include("notifications.urls")),
+    path("search/", search_views.search, name="search"),
 ]
 
 if settings.BENCHMARK_ENDPOINTS:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,8 +23,11 @@ def child_environment(redis_key_prefix: str, celery_key_prefix: str, **extra: st
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     database_url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    # A test driving a browser relaxes Django's async-safety check in its own process only:
+    # the servers under test keep it.
+    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": redis_key_prefix,
@@ -130,3 +134,42 @@ def _answers(client) -> bool:
         return client.ping()
     except redis.RedisError:
         return False
+
+
+@contextmanager
+def asgi_server(redis_key_prefix: str, celery_key_prefix: str, **env: str):
+    """uvicorn serving socialnet.asgi (HTTP and websockets) on a free loopback port until the block
+    ends; yields its base URL. Django's live_server is WSGI-only: no websockets."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "socialnet.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
+    ]  # fmt: skip
+    log_path = ROOT / ".local" / f"test-asgi-{port}-{time.monotonic_ns()}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w+") as log:
+        environment = child_environment(redis_key_prefix, celery_key_prefix, **env)
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
+        try:
+            wait_until(lambda: streaming_health(base) == "OK" or server.poll() is not None, timeout=30)
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            server.log_path = log_path
+            yield base
+            assert server.poll() is None, f"the server died:\n{log_path.read_text()[-3000:]}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    log_path.unlink(missing_ok=True)
+
+
+def streaming_health(base: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/streaming/health", timeout=1) as response:  # noqa: S310
+            return response.read().decode()
+    except OSError:
+        return None

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from graph.services import follow
 from posts import services as post_services
+from posts.models import Post
 from tests.factories import UserFactory, make_post
 
 pytestmark = pytest.mark.django_db
@@ -44,14 +45,38 @@ def test_home_page_query_count_does_not_grow_with_posts(client, user, django_ass
             post = make_post(author, f"#tag{i} hello @{user.username}")
             post_services.like(user, post)
         post_services.repost(user, post)
+    make_post(authors[0], "a reply", reply_to=post)
+    post_services.repost(user, Post.objects.filter(reply_to__isnull=False).first())  # a repost of a reply
     client.force_login(user)
     client.get(reverse("timeline:home"))  # fills the suggestions cache, as for any returning user
 
-    # session, user, followed VIPs, page, 4 prefetches, cached suggestions; nothing per post
-    with django_assert_max_num_queries(9):
+    # session, user, followed VIPs, page, 4 prefetches, unread badge, cached suggestions; nothing per post
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("timeline:home"))
 
     assert len(response.context["posts"]) == 20
+
+
+def test_home_page_costs_the_same_queries_for_one_post_or_twenty(client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    author = UserFactory()
+    follow(user, author)
+    make_post(author, "the only one")
+    client.force_login(user)
+    client.get(reverse("timeline:home"))
+    with CaptureQueriesContext(connection) as one_post:
+        client.get(reverse("timeline:home"))
+
+    for i in range(25):
+        post = make_post(author, f"#busy{i} with @{user.username} https://example.com/{i}")
+        post_services.like(user, post)
+    with CaptureQueriesContext(connection) as twenty_posts:
+        response = client.get(reverse("timeline:home"))
+
+    assert len(response.context["posts"]) == 20
+    assert len(twenty_posts) == len(one_post)
 
 
 def test_profile_shows_counts_and_posts(client, user, other_user):

@@ -9,9 +9,7 @@ database and prefix), so these tests commit (transaction=True).
 import http.client
 import json
 import subprocess
-import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -31,12 +29,11 @@ from posts.models import Post
 from socialnet.celery import app as celery_app
 from tests.factories import make_post
 from tests.processes import (
-    ROOT,
+    asgi_server,
     celery_worker,
-    child_environment,
-    free_port,
     private_redis,
     redis_server_binary,
+    streaming_health,
     wait_until,
 )
 from tests.test_streaming import (
@@ -63,44 +60,6 @@ def eager_tasks():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
-
-
-@contextmanager
-def asgi_server(redis_key_prefix: str, celery_key_prefix: str, **env: str):
-    """uvicorn serving socialnet.asgi on a free loopback port until the block ends; yields its base URL."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "socialnet.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
-    ]  # fmt: skip
-    log_path = ROOT / ".local" / f"test-asgi-{port}-{time.monotonic_ns()}.log"
-    log_path.parent.mkdir(exist_ok=True)
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "w+") as log:
-        environment = child_environment(redis_key_prefix, celery_key_prefix, **env)
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
-        try:
-            wait_until(lambda: _health(base) == "OK" or server.poll() is not None, timeout=30)
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            server.log_path = log_path
-            yield base
-            assert server.poll() is None, f"the server died:\n{log_path.read_text()[-3000:]}"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-    log_path.unlink(missing_ok=True)
-
-
-def _health(base: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{base}/api/v1/streaming/health", timeout=1) as response:  # noqa: S310
-            return response.read().decode()
-    except OSError:
-        return None
 
 
 @pytest.fixture
@@ -245,7 +204,7 @@ def test_bad_frames_floods_and_huge_messages_never_take_the_server_down(server):
             pass  # closed under our feet, as it should be
         assert close_frame(flooding) == (streaming.POLICY_VIOLATION, "too many messages")
 
-    assert _health(server) == "OK"
+    assert streaming_health(server) == "OK"
     with websocket(server, me) as still_served:
         post_services.repost(fan, mine)
         assert [json.loads(e["payload"])["type"] for e in events(still_served, 1)] == ["reblog"]
@@ -413,9 +372,9 @@ def test_apps_stream_with_their_access_token_over_websocket_and_server_sent_even
     assert (response.status, pushed["event"], pushed["id"]) == (200, "notification", str(like.pk))
 
 
-def test_server_sent_events_refuse_anonymous_clients_and_answer_health(server):
+def test_server_sent_events_refuse_anonymous_clients_and_answerstreaming_health(server):
     with sse(server, None) as (response, _):
         status, body = response.status, json.loads(response.read())
 
     assert (status, body) == (401, {"error": anonymous_reason()})
-    assert _health(server) == "OK"
+    assert streaming_health(server) == "OK"

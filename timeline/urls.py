@@ -4,4 +4,7 @@ from . import views
 
 app_name = "timeline"
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("public/", views.public, name="public"),
+]
