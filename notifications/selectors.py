@@ -4,13 +4,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-<<<<<<< HEAD
-from django.db.models import BigIntegerField, Case, CharField, F, Func, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, CharField, F, Func, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
-=======
-from django.db.models import QuerySet, Subquery
-from django.db.models.functions import Coalesce
->>>>>>> ui
 
 from accounts.models import User
 from graph.selectors import blocked_either_way_filter
