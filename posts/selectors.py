@@ -23,15 +23,18 @@ THREAD_REPLIES_MAX = 500
 
 def for_rendering(posts: QuerySet[Post]) -> QuerySet[Post]:
     """With what rendering a post needs (authors, mentions, tags), in a fixed number of queries."""
-    mention_users = User.objects.only("id", "username")
+    # Ordered by their own columns, not the models' default orderings, which cost several
+    # milliseconds of ORM compiling per page (measured on the home page).
+    mention_users = User.objects.only("id", "username").order_by("id")
+    tags = Hashtag.objects.order_by("name")
     # A repost of a reply shows whom the original replied to: its author comes along too.
     return posts.select_related(
         "author", "repost_of__author", "reply_to__author", "repost_of__reply_to__author"
     ).prefetch_related(
         Prefetch("mentioned_users", queryset=mention_users),
         Prefetch("repost_of__mentioned_users", queryset=mention_users),
-        "hashtags",
-        "repost_of__hashtags",
+        Prefetch("hashtags", queryset=tags),
+        Prefetch("repost_of__hashtags", queryset=tags),
     )
 
 
