@@ -54,8 +54,8 @@ def unread_count(user: User, limit: int = 1000) -> int:
     """Unread notifications, counted up to `limit` (Mastodon caps its count the same way)."""
     # The marker is a subquery, not a first query: the badge on every page costs one query.
     marker = ReadMarker.objects.filter(user=user).values("last_read_id")[:1]
-    rows = notifications_of(user).filter(pk__gt=Coalesce(Subquery(marker), 0)).values("pk")[:limit]
-    return len(rows)
+    # COUNT(*) over a LIMITed subquery: one row back, however many are unread.
+    return notifications_of(user).filter(pk__gt=Coalesce(Subquery(marker), 0)).values("pk")[:limit].count()
 
 
 @dataclass

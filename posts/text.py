@@ -7,6 +7,7 @@ and adding only our own links, then passed through nh3 as a second line of defen
 import html
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import nh3
 from django.urls import reverse
@@ -63,7 +64,14 @@ def render_html(text: str, known_usernames: Iterable[str] | None = None, *, base
     so a typo does not link to a stranger's empty profile. `base_url` makes our own links
     absolute, for API clients.
     """
-    known = None if known_usernames is None else {name.casefold() for name in known_usernames}
+    known = None if known_usernames is None else frozenset(name.casefold() for name in known_usernames)
+    return _rendered(text, known, base_url)
+
+
+# A pure function of its arguments, and every feed page renders the same recent posts again
+# and again: remember the latest few thousand per process.
+@lru_cache(maxsize=4096)
+def _rendered(text: str, known: frozenset[str] | None, base_url: str) -> str:
     paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p]
     body = "".join(f"<p>{_render_inline(p, known, base_url)}</p>" for p in paragraphs)
     return nh3.clean(
