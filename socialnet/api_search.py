@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, ParseError
 from rest_framework.response import Response
 
 from accounts.api.serializers import AccountSerializer, absolute
@@ -69,19 +69,21 @@ class Search(PublicView):
         params = request.query_params
         check_signed_in_for(params, request.user)
         query = params.get("q", "").replace("\x00", "")[:QUERY_MAX].strip()
+        if not query:  # Mastodon answers a missing or blank query with 400, in these words
+            raise ParseError("param is missing or the value is empty: q")
         wanted = params.get("type")
         limit = int_param(params, "limit", SEARCH_DEFAULT, low=1, high=SEARCH_MAX)
         offset = int_param(params, "offset", 0, low=0, high=OFFSET_MAX)
         window = slice(offset, offset + limit)
         viewer, context = request.user, {"request": request}
         found = {"accounts": [], "statuses": [], "hashtags": []}
-        if query and wanted in (None, "", "accounts"):
+        if wanted in (None, "", "accounts"):
             accounts = search_accounts(viewer, query, following=bool_param(params, "following"))[window]
             found["accounts"] = AccountSerializer(accounts, many=True, context=context).data
-        if query and wanted in (None, "", "statuses"):
+        if wanted in (None, "", "statuses"):
             found["statuses"] = StatusSerializer(
                 search_statuses(viewer, query)[window], many=True, context=context
             ).data
-        if query and wanted in (None, "", "hashtags"):
+        if wanted in (None, "", "hashtags"):
             found["hashtags"] = [tag_entity(tag) for tag in search_hashtags(query)[window]]
         return Response(found)
