@@ -55,13 +55,18 @@ def celery_worker(redis_key_prefix: str, celery_key_prefix: str, *, ready_timeou
             worker.log_path = log_path
             yield worker
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            _stop(worker)
     log_path.unlink(missing_ok=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it is still there 15 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_for_line(log_path: Path, marker: str, process: subprocess.Popen, timeout: float) -> None:
@@ -158,12 +163,7 @@ def asgi_server(redis_key_prefix: str, celery_key_prefix: str, **env: str):
             yield base
             assert server.poll() is None, f"the server died:\n{log_path.read_text()[-3000:]}"
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            _stop(server)
     log_path.unlink(missing_ok=True)
 
 

@@ -5,6 +5,7 @@ Every change goes through accounts.services or graph.services; every read throug
 selectors, so what a viewer may see is decided in one place.
 """
 
+from abc import ABCMeta, abstractmethod
 from datetime import timedelta
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -333,7 +334,7 @@ class Following(PublicView):
 # --- follow, block, mute: each answers the Relationship -----------------------------------------
 
 
-class GraphAction(UserView):
+class GraphAction(UserView, metaclass=ABCMeta):
     """POST /api/v1/accounts/:id/<action>."""
 
     @extend_schema(request=None, responses=RelationshipSerializer)
@@ -343,8 +344,9 @@ class GraphAction(UserView):
             self.act(request, account)
         return Response(relationship_data(request.user, account))
 
+    @abstractmethod
     def act(self, request, account):
-        raise NotImplementedError
+        """What the action does; each endpoint's subclass says."""
 
 
 class Follow(GraphAction):

@@ -8,12 +8,11 @@ with those fields; a page costs one MGET, and serializing only the bodies that w
 or out of date. StatusSerializer stays the one definition of the entity's shape.
 """
 
-from django.db.models import Prefetch
 from rest_framework.request import Request
 
-from accounts.models import User
 from posts import store
 from posts.models import Post
+from posts.selectors import for_rendering
 from posts.status_refs import StatusRef, body_version
 
 from .serializers import StatusSerializer
@@ -48,12 +47,7 @@ def posts_data(request: Request, posts: list[Post]) -> list[dict]:
 
 
 def _render_and_cache(request: Request, post_ids: list[int]) -> dict[int, dict]:
-    mention_users = User.objects.only("id", "username")
-    posts = (
-        Post.objects.select_related("author", "reply_to")
-        .prefetch_related(Prefetch("mentioned_users", queryset=mention_users), "hashtags")
-        .in_bulk(post_ids)
-    )
+    posts = for_rendering(Post.objects.all()).in_bulk(post_ids)
     context = {"request": request}
     rendered = {
         pk: (body_version(post.edited_at, post.author.updated_at), StatusBodySerializer(post, context=context).data)

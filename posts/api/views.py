@@ -1,5 +1,7 @@
 """Mastodon's statuses API (content/en/methods/statuses.md), on posts.services and posts.selectors."""
 
+from abc import ABCMeta, abstractmethod
+
 from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -177,7 +179,7 @@ class StatusContext(PublicView):
         )
 
 
-class StatusAction(UserView):
+class StatusAction(UserView, metaclass=ABCMeta):
     """POST /api/v1/statuses/:id/<action>: answers the status as the viewer now sees it."""
 
     @extend_schema(request=None, responses=StatusSerializer)
@@ -187,8 +189,9 @@ class StatusAction(UserView):
             shown = self.act(request, post)
         return Response(status_data(request, fresh(request.user, shown.pk)))
 
+    @abstractmethod
     def act(self, request, post) -> Post:
-        raise NotImplementedError
+        """What the action does; each endpoint's subclass says."""
 
 
 class Favourite(StatusAction):

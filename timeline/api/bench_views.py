@@ -47,13 +47,16 @@ def floor(request):
     return Response({"ids": [member.decode() for member in ids], "select": one})
 
 
+def _phase0_ids(request) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(PHASE0_PULL_SQL, [request.user.pk, page_request(request).limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def phase0(request):
-    limit = page_request(request).limit
-    with connection.cursor() as cursor:
-        cursor.execute(PHASE0_PULL_SQL, [request.user.pk, limit])
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = _phase0_ids(request)
     found = visible_refs(request.user, ids)  # the reader's check (timeline.selectors)
     refs = [found[post_id] for post_id in ids if post_id in found]
     return _page(request, refs, statuses_data(request, refs))
@@ -62,10 +65,7 @@ def phase0(request):
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def phase0_orm(request):
-    limit = page_request(request).limit
-    with connection.cursor() as cursor:
-        cursor.execute(PHASE0_PULL_SQL, [request.user.pk, limit])
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = _phase0_ids(request)
     found = feed_posts(request.user).in_bulk(ids)
     posts = [found[post_id] for post_id in ids if post_id in found]
     return _page(request, posts, StatusSerializer(posts, many=True, context={"request": request}).data)
