@@ -10,11 +10,11 @@ import os
 from contextlib import ExitStack
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.test import Client
 
 from tests.processes import ROOT, asgi_server, celery_worker
+from tests.real_parts import missing_part
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -26,9 +26,7 @@ STACK_ENVIRONMENT = {"RATE_LIMITS_ENABLED": "false", "DEBUG": "true"}
 
 def skip_without_chromium() -> None:
     if not Path(CHROMIUM).exists():
-        reason = f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium); skipped"
-        print(reason)
-        pytest.skip(reason, allow_module_level=True)
+        missing_part(f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium); skipped")
 
 
 class Stack:

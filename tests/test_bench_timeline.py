@@ -19,6 +19,7 @@ from oauth2_provider.models import AccessToken
 
 from accounts.models import OAuthApplication, User
 from posts.models import Post
+from tests.real_parts import in_ci
 from timeline.management.commands import bench_timeline
 from timeline.management.commands.bench_timeline import AUTHOR_PREFIX, BENCH_TEXT, ROOT, WrkResult, combined, parse_wrk
 
@@ -74,9 +75,13 @@ def test_bench_timeline_prints_every_figure_on_a_tiny_world(settings, redis_name
     )
 
     printed = out.getvalue()
-    names = ["ceiling.redis_benchmark_zadd_P64", *FANOUT, *MEMORY]
+    names = [*FANOUT, *MEMORY]
     names += [f"{name} {label}" for name in LATENCIES for label in ("p50", "p99")]
-    if "http: not measured: wrk missing" not in printed:
+    # A developer's machine may lack Debian's redis-tools or wrk (the bench then says so); CI
+    # installs both (.ci/run), so there a missing figure is a failure, not a pass.
+    if in_ci() or "ceiling: not measured: redis-benchmark missing" not in printed:
+        names.append("ceiling.redis_benchmark_zadd_P64")
+    if in_ci() or "http: not measured: wrk missing" not in printed:
         names += HTTP + [f"{name} {label}" for name in HTTP_LATENCIES for label in ("p50", "p99")]
         assert re.search(r"^http\.home .* target ratio ≥ 0\.5x: (met|MISSED) ", printed, re.MULTILINE)
         assert re.search(r"^http\.home_vs_phase0 .* target ratio ≥ 5x: (met|MISSED) ", printed, re.MULTILINE)
